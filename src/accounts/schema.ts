@@ -1,0 +1,70 @@
+// One schema per input, shared by the pages and the API.
+import { z } from 'zod';
+import { isValidTimeZone } from '../config.js';
+import { LANGUAGES } from '../lib/i18n.js';
+
+export const emailSchema = z
+  .string({ error: 'errors.required' })
+  .trim()
+  .toLowerCase()
+  .min(1, { error: 'errors.required' })
+  .max(254)
+  .pipe(z.email({ error: 'errors.email_invalid' }));
+
+export const newPasswordSchema = z
+  .string({ error: 'errors.required' })
+  .min(1, { error: 'errors.required' })
+  .min(8, { error: 'errors.password_too_short' })
+  .max(200);
+
+const givenPassword = z.string({ error: 'errors.required' }).min(1, { error: 'errors.required' }).max(200);
+
+export const registerSchema = z.object({ email: emailSchema, password: newPasswordSchema });
+
+/** The register page also asks for the password twice. */
+export const registerFormSchema = registerSchema
+  .extend({ passwordConfirm: z.string().optional() })
+  .refine((v) => v.password === v.passwordConfirm, { path: ['passwordConfirm'], error: 'errors.passwords_differ' });
+
+export const loginSchema = z.object({ email: emailSchema, password: givenPassword });
+
+export const tokenNameSchema = z.object({
+  name: z.string({ error: 'errors.required' }).trim().min(1, { error: 'errors.required' }).max(100),
+});
+
+export const tokenCreateSchema = loginSchema.extend(tokenNameSchema.shape);
+
+// An empty choice in the form means "not set": follow the browser / the site default.
+const emptyToNull = (v: unknown) => (v === '' ? null : v);
+
+export const preferencesSchema = z
+  .object({
+    locale: z.preprocess(emptyToNull, z.enum(LANGUAGES, { error: 'errors.language_invalid' }).nullable()).optional(),
+    timezone: z
+      .preprocess(emptyToNull, z.string().max(64).refine(isValidTimeZone, { error: 'errors.timezone_invalid' }).nullable())
+      .optional(),
+  })
+  .strict();
+
+export const passwordChangeSchema = z.object({
+  currentPassword: givenPassword,
+  newPassword: newPasswordSchema,
+});
+
+export const passwordChangeFormSchema = passwordChangeSchema
+  .extend({ newPasswordConfirm: z.string().optional() })
+  .refine((v) => v.newPassword === v.newPasswordConfirm, { path: ['newPasswordConfirm'], error: 'errors.passwords_differ' });
+
+export const adminUserPatchSchema = z
+  .object({
+    status: z.enum(['active', 'disabled']).optional(),
+    role: z.enum(['admin', 'user']).optional(),
+  })
+  .strict();
+
+export const siteSettingsPatchSchema = z
+  .object({
+    registrationOpen: z.boolean().optional(),
+    logRetentionDays: z.coerce.number({ error: 'errors.whole_number' }).int({ error: 'errors.whole_number' }).min(1).max(3650).optional(),
+  })
+  .strict();

@@ -1,0 +1,129 @@
+// createApp(deps): middleware, feature routers, error pages. No listening, no process handling.
+import path from 'node:path';
+import express from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import crypto from 'node:crypto';
+import type { Config } from './config.js';
+import type { Db } from './db/knex.js';
+import type { Logger } from './lib/log.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { deriveKey } from './lib/crypto.js';
+import { PROJECT_ROOT, VIEWS_DIR } from './lib/paths.js';
+import { createAccountsService } from './accounts/service.js';
+import { createAdminService } from './accounts/admin-service.js';
+import { DbSessionStore } from './accounts/session-store.js';
+import { siteSettingsRepo } from './accounts/site-settings.js';
+import { credentialRateLimit } from './accounts/rate-limit.js';
+import { sessionUser } from './accounts/auth-middleware.js';
+import { accountRoutes } from './accounts/routes.js';
+import { adminRoutes } from './accounts/admin-routes.js';
+import { apiRouter } from './api/router.js';
+import { csrf } from './web/csrf.js';
+import { errorHandler, notFoundHandler } from './web/error-handler.js';
+import { healthz } from './web/healthz.js';
+import { setViewCache, timeFormatter, type NavItem } from './web/render.js';
+
+export type AppDeps = { config: Config; db: Db; log: Logger; clock?: Clock };
+
+// The navigation, in order; each feature adds its entry here.
+export const NAV: NavItem[] = [
+  { href: '/account', key: 'nav.account' },
+  { href: '/admin/users', key: 'nav.admin', adminOnly: true },
+];
+
+const SESSION_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+
+function trustProxySetting(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+export function createApp({ config, db, log, clock = systemClock }: AppDeps): express.Express {
+  if (!config.appSecret) throw new Error('createApp needs config.appSecret');
+  setViewCache(config.env === 'production');
+
+  const accounts = createAccountsService({ knex: db.knex, clock });
+  const admin = createAdminService({ knex: db.knex, clock });
+  const settings = siteSettingsRepo(db.knex);
+  const loginLimit = credentialRateLimit({ knex: db.knex, clock, name: 'login' });
+  const tokenLimit = credentialRateLimit({ knex: db.knex, clock, name: 'token' });
+
+  const app = express();
+  app.set('trust proxy', trustProxySetting(config.trustProxy));
+  app.set('query parser', 'simple');
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: config.secureCookies ? [] : null,
+        },
+      },
+      strictTransportSecurity: config.secureCookies,
+    }),
+  );
+
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (req, res) => {
+        const id = crypto.randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // The path only: query strings may carry tokens. No headers: they carry cookies.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false },
+    }),
+  );
+
+  const assetOptions = { maxAge: config.env === 'production' ? '7d' : 0 };
+  app.use('/assets/vendor', express.static(path.join(PROJECT_ROOT, 'node_modules/@picocss/pico/css'), assetOptions));
+  app.use('/assets/vendor', express.static(path.join(PROJECT_ROOT, 'node_modules/htmx.org/dist'), assetOptions));
+  app.use('/assets', express.static(path.join(VIEWS_DIR, 'assets'), assetOptions));
+  app.get('/healthz', healthz(db));
+
+  app.use(
+    session({
+      name: 'chime.sid',
+      secret: deriveKey(config.appSecret, 'session').toString('hex'),
+      store: new DbSessionStore(db.knex, clock),
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: SESSION_MAX_AGE_MS },
+    }),
+  );
+  app.use(sessionUser(accounts));
+  app.use((req, res, next) => {
+    res.locals.nav = NAV.filter((item) => !item.adminOnly || req.user?.role === 'admin');
+    res.locals.baseUrl = config.baseUrl;
+    res.locals.timeZone = req.user?.timezone ?? config.defaultTimezone;
+    res.locals.formatTime = timeFormatter(req.language, res.locals.timeZone);
+    next();
+  });
+
+  app.use('/api/v1', apiRouter({ accounts, admin, tokenLimit }));
+
+  app.use(express.urlencoded({ extended: true, limit: '5mb', parameterLimit: 5000 }));
+  app.use(csrf.csrfSynchronisedProtection);
+  app.use(accountRoutes({ accounts, settings, loginLimit }));
+  app.use(adminRoutes({ admin }));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(log));
+  return app;
+}

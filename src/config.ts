@@ -1,0 +1,165 @@
+// The only reader of process.env. Everything else receives the frozen Config this module returns.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+// Values that must never be echoed back in an error line.
+const SECRET_KEYS = new Set(['APP_SECRET', 'MAIL_PASSWORD', 'DATABASE_URL']);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
+      error: `must be a whole number from ${min} to ${max}`,
+    })
+    .transform(Number);
+
+export function isValidTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' }).default('development'),
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().default('127.0.0.1'),
+  BASE_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://chime.example.com' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
+  DATABASE_URL: z
+    .string()
+    .default('sqlite:data/chime.db')
+    .refine((v) => /^sqlite:.+/.test(v) || /^mysql:\/\/.+/.test(v), {
+      error: 'must look like sqlite:data/chime.db or mysql://user:pass@host:3306/db',
+    }),
+  DATA_DIR: z.string().default('data'),
+  APP_SECRET: z.string().min(32, { error: 'must be at least 32 characters (try: openssl rand -hex 32)' }).optional(),
+  TRUST_PROXY: z.string().optional(),
+  ALLOW_PRIVATE_NETWORK: bool(false),
+  DEFAULT_TIMEZONE: z.string().refine(isValidTimeZone, { error: 'must be an IANA time zone such as Asia/Shanghai' }).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  WORKER_CONCURRENCY: int(32, 1, 1000),
+  MAIL_SMTP: z.string().optional(),
+  MAIL_PORT: int(465, 1, 65535),
+  MAIL_SSL: bool(true),
+  MAIL_STARTTLS: bool(false),
+  MAIL_USER: z.string().optional(),
+  MAIL_PASSWORD: z.string().optional(),
+  MAIL_FROM: z.string().optional(),
+});
+
+export type Config = Readonly<{
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  baseUrl?: string;
+  secureCookies: boolean;
+  databaseUrl: string;
+  dataDir: string;
+  appSecret?: string;
+  trustProxy?: string;
+  allowPrivateNetwork: boolean;
+  defaultTimezone: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  workerConcurrency: number;
+  mail: Readonly<{
+    host?: string;
+    port: number;
+    ssl: boolean;
+    starttls: boolean;
+    user?: string;
+    password?: string;
+    from?: string;
+  }>;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses an environment (pure: no files, no process.env). Throws ConfigError listing every problem. */
+export function parseConfig(env: Env): Config {
+  // An empty value (`BASE_URL=` in a .env file) means "not set".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0]);
+      const raw = cleaned[key];
+      const shown = raw === undefined || SECRET_KEYS.has(key) ? '' : ` (got "${raw}")`;
+      return `${key}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.APP_SECRET) {
+    throw new ConfigError(['APP_SECRET: is required when NODE_ENV=production (try: openssl rand -hex 32)']);
+  }
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    baseUrl: e.BASE_URL,
+    secureCookies: e.BASE_URL?.startsWith('https:') ?? false,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    appSecret: e.APP_SECRET,
+    trustProxy: e.TRUST_PROXY,
+    allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK,
+    defaultTimezone: e.DEFAULT_TIMEZONE ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    logLevel: e.LOG_LEVEL,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    mail: Object.freeze({
+      host: e.MAIL_SMTP,
+      port: e.MAIL_PORT,
+      ssl: e.MAIL_SSL,
+      starttls: e.MAIL_STARTTLS,
+      user: e.MAIL_USER,
+      password: e.MAIL_PASSWORD,
+      from: e.MAIL_FROM ?? e.MAIL_USER,
+    }),
+  });
+}
+
+/**
+ * The process's configuration: `.env` (when present) under the real environment, which wins.
+ * Outside production a missing APP_SECRET is generated once and kept in DATA_DIR, so sessions and
+ * encrypted values survive restarts; `warnings` says so.
+ */
+export function loadConfig(envFile = '.env'): { config: Config; warnings: string[] } {
+  const fromFile = fs.existsSync(envFile) ? dotenv.parse(fs.readFileSync(envFile)) : {};
+  const config = parseConfig({ ...fromFile, ...process.env });
+  if (config.appSecret) return { config, warnings: [] };
+  const secretFile = path.join(config.dataDir, 'app-secret');
+  const warnings: string[] = [];
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  try {
+    // 'wx' fails when another instance starting at the same moment wrote it first; then we read theirs.
+    fs.writeFileSync(secretFile, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const secret = fs.readFileSync(secretFile, 'utf8').trim();
+  warnings.push(`APP_SECRET is not set; using the generated secret kept in ${secretFile}. Set APP_SECRET in production.`);
+  return { config: Object.freeze({ ...config, appSecret: secret }), warnings };
+}

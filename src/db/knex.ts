@@ -1,0 +1,76 @@
+// Builds the knex instance for DATABASE_URL: embedded SQLite (better-sqlite3) or MySQL/MariaDB (mysql2).
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+
+export type Dialect = 'sqlite' | 'mysql';
+
+export type Db = {
+  knex: Knex;
+  dialect: Dialect;
+  close(): Promise<void>;
+};
+
+type SqliteConnection = { pragma(statement: string): unknown };
+
+export function createDb(databaseUrl: string): Db {
+  const knex = databaseUrl.startsWith('sqlite:') ? sqliteKnex(databaseUrl) : mysqlKnex(databaseUrl);
+  const dialect: Dialect = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'mysql';
+  return { knex, dialect, close: () => knex.destroy() };
+}
+
+function sqliteKnex(databaseUrl: string): Knex {
+  const filename = databaseUrl.slice('sqlite:'.length);
+  if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
+        // WAL lets readers proceed while a writer commits; the busy timeout makes a second process
+        // (another instance, the CLI) wait for a lock instead of failing at once.
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('busy_timeout = 5000');
+        conn.pragma('foreign_keys = ON');
+        conn.pragma('synchronous = NORMAL');
+        done(null, conn);
+      },
+    },
+  });
+}
+
+function mysqlKnex(databaseUrl: string): Knex {
+  const url = new URL(databaseUrl);
+  return knexFactory({
+    client: 'mysql2',
+    connection: {
+      host: url.hostname,
+      port: url.port ? Number(url.port) : 3306,
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: url.pathname.replace(/^\//, ''),
+      charset: 'utf8mb4',
+      timezone: 'Z',
+      // Epoch-millisecond BIGINTs come back as numbers.
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+    },
+    pool: { min: 0, max: 10 },
+  });
+}
+
+/** Throws unless the database answers within `timeoutMs`. */
+export async function pingDb(db: Db, timeoutMs = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('database did not answer in time')), timeoutMs);
+  });
+  try {
+    await Promise.race([db.knex.raw('select 1'), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

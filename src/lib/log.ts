@@ -1,0 +1,19 @@
+// Structured logs: one JSON line per event.
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: undefined,
+    // Belt and braces: these never belong in a log line, whatever code logs them.
+    redact: {
+      paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization', 'cookie', '*.cookie'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** For tests and tools that want no output. */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,63 @@
+// config → db (migrate) → app → system jobs → listen; SIGTERM/SIGINT drain and close.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig } from './config.js';
+import { createDb } from './db/knex.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createLogger } from './lib/log.js';
+import { systemClock } from './lib/clock.js';
+import { createApp } from './app.js';
+import { startSystemJobs } from './system-jobs.js';
+
+// In-flight requests get this long to finish after SIGTERM before their connections are cut.
+const DRAIN_TIMEOUT_MS = 10_000;
+
+async function main() {
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`Chime cannot start; fix these settings (environment or .env):\n${err.problems.join('\n')}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { config, warnings } = loaded;
+  const log = createLogger(config.logLevel);
+  for (const warning of warnings) log.warn(warning);
+
+  const db = createDb(config.databaseUrl);
+  const applied = await migrateToLatest(db, { log: (msg) => log.info(msg) });
+  if (applied.length) log.info({ migrations: applied }, 'migrations applied');
+
+  const app = createApp({ config, db, log, clock: systemClock });
+  const jobs = startSystemJobs({ db, clock: systemClock, log });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  log.info({ port, host: config.host, db: db.dialect }, `Chime listening on http://${config.host}:${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    const forced = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS).unref();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+    clearTimeout(forced);
+    await jobs.stop();
+    await db.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(`Chime failed to start: ${(err as Error).message}`);
+  process.exit(1);
+});

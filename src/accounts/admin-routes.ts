@@ -1,5 +1,5 @@
 // Admin pages: the user list (disable/enable, role, delete) and site settings.
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { AppError } from '../lib/errors.js';
 import { parseInput } from '../lib/validation.js';
 import { flash } from '../web/flash.js';
@@ -21,7 +21,7 @@ export function adminRoutes({ admin }: { admin: AdminService }) {
   const router = Router();
   router.use('/admin', requirePageUser, requireAdmin);
 
-  async function usersPage(req: Parameters<typeof requireAdmin>[0], res: Parameters<typeof requireAdmin>[1], status = 200, formError?: string) {
+  async function usersPage(req: Request, res: Response, status = 200, formError?: string) {
     const page = Math.max(1, Number.parseInt(String(req.query.page ?? '1'), 10) || 1);
     const { items, total } = await admin.listUsers(page);
     await renderPage(

@@ -55,6 +55,11 @@ export const passwordChangeFormSchema = passwordChangeSchema
   .extend({ newPasswordConfirm: z.string().optional() })
   .refine((v) => v.newPassword === v.newPasswordConfirm, { path: ['newPasswordConfirm'], error: 'errors.passwords_differ' });
 
+/** Form fields arrive as text: "30" becomes 30; anything else is left for the schema to refuse. */
+function numericString(v: unknown): unknown {
+  return typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+}
+
 export const adminUserPatchSchema = z
   .object({
     status: z.enum(['active', 'disabled']).optional(),
@@ -65,6 +70,6 @@ export const adminUserPatchSchema = z
 export const siteSettingsPatchSchema = z
   .object({
     registrationOpen: z.boolean().optional(),
-    logRetentionDays: z.coerce.number({ error: 'errors.whole_number' }).int({ error: 'errors.whole_number' }).min(1).max(3650).optional(),
+    logRetentionDays: z.preprocess(numericString, z.number({ error: 'errors.whole_number' }).int({ error: 'errors.whole_number' }).min(1).max(3650)).optional(),
   })
   .strict();

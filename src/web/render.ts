@@ -4,6 +4,7 @@ import ejs from 'ejs';
 import type { Request, Response } from 'express';
 import { VIEWS_DIR } from '../lib/paths.js';
 import { takeFlash } from './flash.js';
+import { translator } from '../lib/i18n.js';
 
 export type NavItem = { href: string; key: string; adminOnly?: boolean };
 
@@ -31,8 +32,9 @@ export async function renderPage(
 ): Promise<void> {
   const common = {
     ...res.locals,
-    t: req.t,
-    lang: req.language,
+    // Errors raised before the language was chosen still render (in English).
+    t: req.t ?? translator('en'),
+    lang: req.language ?? 'en',
     user: req.user,
     flash: takeFlash(req),
     csrfToken: req.csrfToken ? req.csrfToken() : '',

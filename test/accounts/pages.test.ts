@@ -124,6 +124,19 @@ for (const dialect of DIALECTS) {
       assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     });
 
+    it('marks the cookie Secure when BASE_URL is https (behind a trusted proxy)', async () => {
+      const secure = await startTestApp(dialect, { env: { BASE_URL: 'https://chime.example.com', TRUST_PROXY: 'loopback' } });
+      try {
+        const res = await fetch(secure.url + '/login', { headers: { 'x-forwarded-proto': 'https' } });
+        const cookie = res.headers.getSetCookie().find((c) => c.startsWith('chime.sid='));
+        assert.ok(cookie);
+        assert.match(cookie, /; Secure/);
+        assert.match(res.headers.get('strict-transport-security') ?? '', /max-age=/);
+      } finally {
+        await secure.close();
+      }
+    });
+
     it('changes preferences and the password, with errors per field', async () => {
       const browser = new WebClient(app.url);
       await browser.register('prefs@example.com');

@@ -4,6 +4,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { canonicalTimeZone, isValidTimeZone } from './lib/timezone.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -25,15 +26,6 @@ const int = (fallback: number, min: number, max: number) =>
     })
     .transform(Number);
 
-export function isValidTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' }).default('development'),
   PORT: int(3000, 0, 65535),
@@ -52,7 +44,11 @@ const envSchema = z.object({
   APP_SECRET: z.string().min(32, { error: 'must be at least 32 characters (try: openssl rand -hex 32)' }).optional(),
   TRUST_PROXY: z.string().optional(),
   ALLOW_PRIVATE_NETWORK: bool(false),
-  DEFAULT_TIMEZONE: z.string().refine(isValidTimeZone, { error: 'must be an IANA time zone such as Asia/Shanghai' }).optional(),
+  DEFAULT_TIMEZONE: z
+    .string()
+    .refine(isValidTimeZone, { error: 'must be an IANA time zone such as Asia/Shanghai' })
+    .transform((v) => canonicalTimeZone(v)!)
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   WORKER_CONCURRENCY: int(32, 1, 1000),
   MAIL_SMTP: z.string().optional(),
@@ -102,19 +98,20 @@ export function parseConfig(env: Env): Config {
   // An empty value (`BASE_URL=` in a .env file) means "not set".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0]);
-      const raw = cleaned[key];
-      const shown = raw === undefined || SECRET_KEYS.has(key) ? '' : ` (got "${raw}")`;
-      return `${key}: ${issue.message}${shown}`;
-    });
-    throw new ConfigError(problems);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0]);
+        const raw = cleaned[key];
+        const shown = raw === undefined || SECRET_KEYS.has(key) ? '' : ` (got "${raw}")`;
+        return `${key}: ${issue.message}${shown}`;
+      });
+  // Checked on the raw values so that it is reported together with every other problem.
+  if (cleaned.NODE_ENV === 'production' && cleaned.APP_SECRET === undefined) {
+    problems.push('APP_SECRET: is required when NODE_ENV=production (try: openssl rand -hex 32)');
   }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
-  if (e.NODE_ENV === 'production' && !e.APP_SECRET) {
-    throw new ConfigError(['APP_SECRET: is required when NODE_ENV=production (try: openssl rand -hex 32)']);
-  }
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -153,13 +150,24 @@ export function loadConfig(envFile = '.env'): { config: Config; warnings: string
   const secretFile = path.join(config.dataDir, 'app-secret');
   const warnings: string[] = [];
   fs.mkdirSync(config.dataDir, { recursive: true });
-  try {
-    // 'wx' fails when another instance starting at the same moment wrote it first; then we read theirs.
-    fs.writeFileSync(secretFile, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  if (!fs.existsSync(secretFile)) {
+    // Written aside, then linked into place: an instance starting at the same moment sees no file or
+    // the whole file, never an empty one ('wx' leaves that window open). The link fails with EEXIST
+    // when another instance got there first; then we read theirs.
+    const draft = `${secretFile}.${process.pid}.tmp`;
+    fs.writeFileSync(draft, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    try {
+      fs.linkSync(draft, secretFile);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      fs.rmSync(draft, { force: true });
+    }
   }
   const secret = fs.readFileSync(secretFile, 'utf8').trim();
+  if (secret.length < 32) {
+    throw new ConfigError([`APP_SECRET: the generated secret in ${secretFile} is damaged (empty or short); delete the file to make a new one (logins will end), or set APP_SECRET`]);
+  }
   warnings.push(`APP_SECRET is not set; using the generated secret kept in ${secretFile}. Set APP_SECRET in production.`);
   return { config: Object.freeze({ ...config, appSecret: secret }), warnings };
 }

@@ -27,18 +27,21 @@ async function main() {
   const log = createLogger(config.logLevel);
   for (const warning of warnings) log.warn(warning);
 
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { log });
   const applied = await migrateToLatest(db, { log: (msg) => log.info(msg) });
   if (applied.length) log.info({ migrations: applied }, 'migrations applied');
 
   const app = createApp({ config, db, log, clock: systemClock });
   const jobs = startSystemJobs({ db, clock: systemClock, log });
   const server = http.createServer(app);
+  let stopping = false;
+  // Once stopping, a keep-alive connection is closed as soon as its response is done, instead of
+  // idling until keepAliveTimeout and holding up the exit.
+  server.on('request', (_req, res) => res.on('close', () => stopping && server.closeIdleConnections()));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
   log.info({ port, host: config.host, db: db.dialect }, `Chime listening on http://${config.host}:${port}`);
 
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;

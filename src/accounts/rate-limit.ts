@@ -26,20 +26,22 @@ export class DbRateLimitStore implements Store {
   async increment(key: string): Promise<IncrementResponse> {
     const fullKey = this.prefix + key;
     const now = this.clock.now();
+    const resetAt = now + this.windowMs;
     return this.knex.transaction(async (trx) => {
-      let query = trx<Row>('rate_limits').where({ key: fullKey });
-      if (trx.client.config.client === 'mysql2') query = query.forUpdate();
-      const row = await query.first();
-      if (row && Number(row.reset_at) > now) {
-        await trx<Row>('rate_limits').where({ key: fullKey }).increment('hits', 1);
-        return { totalHits: row.hits + 1, resetTime: new Date(Number(row.reset_at)) };
-      }
-      const resetAt = now + this.windowMs;
+      // Write first, read after: the upsert locks the row until commit, so the read sees exactly this
+      // hit. Reading first with FOR UPDATE locks the gap where a missing row would go, and on MySQL
+      // concurrent first hits of one key then deadlock. Both SET values read the old row; `hits` comes
+      // first because MySQL lets a later assignment see an earlier one.
+      const live = trx.raw('?? > ?', ['rate_limits.reset_at', now]);
       await trx('rate_limits')
         .insert({ key: fullKey, hits: 1, reset_at: resetAt })
         .onConflict('key')
-        .merge({ hits: 1, reset_at: resetAt });
-      return { totalHits: 1, resetTime: new Date(resetAt) };
+        .merge({
+          hits: trx.raw('CASE WHEN ? THEN ?? + 1 ELSE 1 END', [live, 'rate_limits.hits']),
+          reset_at: trx.raw('CASE WHEN ? THEN ?? ELSE ? END', [live, 'rate_limits.reset_at', resetAt]),
+        });
+      const row = (await trx<Row>('rate_limits').where({ key: fullKey }).first('hits', 'reset_at'))!;
+      return { totalHits: Number(row.hits), resetTime: new Date(Number(row.reset_at)) };
     });
   }
 

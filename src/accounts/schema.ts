@@ -1,10 +1,12 @@
 // One schema per input, shared by the pages and the API.
 import { z } from 'zod';
-import { isValidTimeZone } from '../config.js';
+import { canonicalTimeZone, isValidTimeZone } from '../lib/timezone.js';
 import { LANGUAGES } from '../lib/i18n.js';
 
+// No `error` on z.string() itself: zod 4 would use it for every check of the schema too (a value
+// that is too long would read "Required."). A missing value is "Required." anyway (validation.ts).
 export const emailSchema = z
-  .string({ error: 'errors.required' })
+  .string()
   .trim()
   .toLowerCase()
   .min(1, { error: 'errors.required' })
@@ -12,12 +14,12 @@ export const emailSchema = z
   .pipe(z.email({ error: 'errors.email_invalid' }));
 
 export const newPasswordSchema = z
-  .string({ error: 'errors.required' })
+  .string()
   .min(1, { error: 'errors.required' })
   .min(8, { error: 'errors.password_too_short' })
   .max(200);
 
-const givenPassword = z.string({ error: 'errors.required' }).min(1, { error: 'errors.required' }).max(200);
+const givenPassword = z.string().min(1, { error: 'errors.required' }).max(200);
 
 export const registerSchema = z.object({ email: emailSchema, password: newPasswordSchema });
 
@@ -29,7 +31,7 @@ export const registerFormSchema = registerSchema
 export const loginSchema = z.object({ email: emailSchema, password: givenPassword });
 
 export const tokenNameSchema = z.object({
-  name: z.string({ error: 'errors.required' }).trim().min(1, { error: 'errors.required' }).max(100),
+  name: z.string().trim().min(1, { error: 'errors.required' }).max(100),
 });
 
 export const tokenCreateSchema = loginSchema.extend(tokenNameSchema.shape);
@@ -41,7 +43,10 @@ export const preferencesSchema = z
   .object({
     locale: z.preprocess(emptyToNull, z.enum(LANGUAGES, { error: 'errors.language_invalid' }).nullable()).optional(),
     timezone: z
-      .preprocess(emptyToNull, z.string().max(64).refine(isValidTimeZone, { error: 'errors.timezone_invalid' }).nullable())
+      .preprocess(
+        emptyToNull,
+        z.string().max(64).refine(isValidTimeZone, { error: 'errors.timezone_invalid' }).transform((v) => canonicalTimeZone(v)!).nullable(),
+      )
       .optional(),
   })
   .strict();
@@ -70,6 +75,9 @@ export const adminUserPatchSchema = z
 export const siteSettingsPatchSchema = z
   .object({
     registrationOpen: z.boolean().optional(),
-    logRetentionDays: z.preprocess(numericString, z.number({ error: 'errors.whole_number' }).int({ error: 'errors.whole_number' }).min(1).max(3650)).optional(),
+    // The message for a wrong type only: min and max keep their own, which name the bound.
+    logRetentionDays: z
+      .preprocess(numericString, z.number({ error: (issue) => (issue.code === 'invalid_type' ? 'errors.whole_number' : undefined) }).int({ error: 'errors.whole_number' }).min(1).max(3650))
+      .optional(),
   })
   .strict();

@@ -13,19 +13,23 @@ export type Db = {
 
 type SqliteConnection = { pragma(statement: string): unknown };
 
-export function createDb(databaseUrl: string): Db {
-  const knex = databaseUrl.startsWith('sqlite:') ? sqliteKnex(databaseUrl) : mysqlKnex(databaseUrl);
+/** Where knex's own messages go (lock waits, pool errors); the console when not given. */
+export type DbLogger = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+
+export function createDb(databaseUrl: string, options: { log?: DbLogger } = {}): Db {
+  const knex = databaseUrl.startsWith('sqlite:') ? sqliteKnex(databaseUrl, options.log) : mysqlKnex(databaseUrl, options.log);
   const dialect: Dialect = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'mysql';
   return { knex, dialect, close: () => knex.destroy() };
 }
 
-function sqliteKnex(databaseUrl: string): Knex {
+function sqliteKnex(databaseUrl: string, log?: DbLogger): Knex {
   const filename = databaseUrl.slice('sqlite:'.length);
   if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
   return knexFactory({
     client: 'better-sqlite3',
     connection: { filename },
     useNullAsDefault: true,
+    log: knexLog(log),
     pool: {
       min: 1,
       max: 1,
@@ -42,7 +46,7 @@ function sqliteKnex(databaseUrl: string): Knex {
   });
 }
 
-function mysqlKnex(databaseUrl: string): Knex {
+function mysqlKnex(databaseUrl: string, log?: DbLogger): Knex {
   const url = new URL(databaseUrl);
   return knexFactory({
     client: 'mysql2',
@@ -59,7 +63,19 @@ function mysqlKnex(databaseUrl: string): Knex {
       bigNumberStrings: false,
     },
     pool: { min: 0, max: 10 },
+    log: knexLog(log),
   });
+}
+
+function knexLog(log: DbLogger | undefined): Knex.Config['log'] {
+  if (!log) return undefined;
+  const text = (m: unknown) => (m instanceof Error ? m.message : String(m));
+  return {
+    warn: (m: unknown) => log.warn({ source: 'knex' }, text(m)),
+    error: (m: unknown) => log.error({ source: 'knex' }, text(m)),
+    deprecate: (method: string, alternative: string) => log.warn({ source: 'knex' }, `${method} is deprecated; use ${alternative}`),
+    debug: (m: unknown) => log.debug({ source: 'knex' }, text(m)),
+  };
 }
 
 /** Throws unless the database answers within `timeoutMs`. */

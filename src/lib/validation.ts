@@ -23,8 +23,6 @@ function messageFor(issue: z.core.$ZodIssue): Message {
       return issue.format === 'email' ? { key: 'errors.email_invalid' } : { key: 'errors.invalid_format' };
     case 'invalid_value':
       return { key: 'errors.invalid_choice', params: { options: issue.values.map(String).join(', ') } };
-    case 'unrecognized_keys':
-      return { key: 'errors.unknown_fields', params: { fields: issue.keys.join(', ') } };
     default:
       return { key: 'errors.invalid_value' };
   }
@@ -34,6 +32,11 @@ export function fieldErrorsFrom(error: z.ZodError): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of error.issues) {
     const path = issue.path.map(String).join('.') || '_';
+    // An unknown field is reported under its own name, like any other bad field.
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) fields[path === '_' ? key : `${path}.${key}`] ??= { key: 'errors.unknown_field' };
+      continue;
+    }
     // The first problem of a field is the one worth showing.
     fields[path] ??= messageFor(issue);
   }
@@ -42,7 +45,8 @@ export function fieldErrorsFrom(error: z.ZodError): FieldErrors {
 
 /** Parses input with a schema or throws a 400 AppError naming each bad field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
+  // reportInput: the issue then carries the value, which tells "missing" from "wrong type".
+  const result = schema.safeParse(input, { reportInput: true });
   if (!result.success) throw invalid(fieldErrorsFrom(result.error));
   return result.data;
 }

@@ -126,7 +126,7 @@ const en = {
     email_invalid: 'Must be an email address such as you@example.com.',
     invalid_format: 'Has the wrong format.',
     invalid_choice: 'Must be one of: {{options}}.',
-    unknown_fields: 'Unknown field(s): {{fields}}.',
+    unknown_field: 'Unknown field.',
     invalid_value: 'Is not valid.',
     whole_number: 'Must be a whole number.',
     password_too_short: 'Must be at least 8 characters.',

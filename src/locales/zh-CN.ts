@@ -128,7 +128,7 @@ const zhCN: Catalog = {
     email_invalid: '必须是邮箱地址，例如 you@example.com。',
     invalid_format: '格式不正确。',
     invalid_choice: '必须是以下之一：{{options}}。',
-    unknown_fields: '未知字段：{{fields}}。',
+    unknown_field: '未知字段。',
     invalid_value: '无效。',
     whole_number: '必须是整数。',
     password_too_short: '至少需要 8 个字符。',

@@ -1,5 +1,7 @@
 // A small browser stand-in: keeps cookies, remembers the CSRF token of the last page it loaded and
 // sends it with forms, never follows redirects by itself (tests look at them).
+import assert from 'node:assert/strict';
+
 export type Page = { status: number; location: string | null; html: string; headers: Headers };
 
 export class WebClient {
@@ -65,13 +67,15 @@ export class WebClient {
   }
 }
 
+export type ApiResponse = { status: number; body: any; headers: Headers };
+
 /** JSON API calls. */
 export async function api(
   baseUrl: string,
   method: string,
   path: string,
   options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
+): Promise<ApiResponse> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined || options.rawBody !== undefined) headers['content-type'] = 'application/json';
@@ -97,4 +101,19 @@ export async function userWithToken(baseUrl: string, email: string, password = '
   const tok = await api(baseUrl, 'POST', '/tokens', { body: { email, password, name: 'test' } });
   if (tok.status !== 201) throw new Error(`token ${email}: ${tok.status} ${JSON.stringify(tok.body)}`);
   return { id: reg.body.user.id as number, email, password, token: tok.body.token as string };
+}
+
+/**
+ * Asserts the API's error answer: the status and exactly `{error: {code, message, fields?}}`. The
+ * message is compared when given; `fields` must be exactly the given ones (none when not given).
+ */
+export function assertApiError(res: Pick<ApiResponse, 'status' | 'body'>, status: number, expected: { code: string; message?: string; fields?: Record<string, string> }) {
+  assert.equal(res.status, status, `status of ${JSON.stringify(res.body)}`);
+  assert.deepEqual(Object.keys(res.body ?? {}), ['error'], `an error body: ${JSON.stringify(res.body)}`);
+  const { code, message, fields, ...rest } = res.body.error;
+  assert.deepEqual(rest, {}, 'nothing but code, message and fields');
+  assert.equal(code, expected.code);
+  if (expected.message === undefined) assert.ok(typeof message === 'string' && message.length > 0, 'a message');
+  else assert.equal(message, expected.message);
+  assert.deepEqual(fields, expected.fields);
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import knexFactory from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import { createDb, type Db, type Dialect } from '../../src/db/knex.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
@@ -20,27 +20,24 @@ export async function freshDatabaseUrl(dialect: Dialect): Promise<{ url: string;
     return { url: `sqlite:${path.join(dir, `${name}.db`)}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
   const server = new URL(process.env.TEST_MYSQL_URL!);
+  await withServer(server, (admin) => admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`));
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => withServer(server, (admin) => admin.raw(`DROP DATABASE IF EXISTS \`${name}\``)) };
+}
+
+/** Runs `fn` on a short-lived connection to the MySQL server itself (no database selected). */
+async function withServer(server: URL, fn: (admin: Knex) => Promise<unknown>): Promise<void> {
   const admin = knexFactory({
     client: 'mysql2',
     connection: { host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username), password: decodeURIComponent(server.password) },
     pool: { min: 0, max: 1 },
   });
-  await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-  await admin.destroy();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const again = knexFactory({
-        client: 'mysql2',
-        connection: { host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username), password: decodeURIComponent(server.password) },
-        pool: { min: 0, max: 1 },
-      });
-      await again.raw(`DROP DATABASE IF EXISTS \`${name}\``);
-      await again.destroy();
-    },
-  };
+  try {
+    await fn(admin);
+  } finally {
+    await admin.destroy();
+  }
 }
 
 /** A fresh, migrated database. Call `drop()` when done (closes the pool and removes the database). */

@@ -24,11 +24,23 @@ import { csrf } from './web/csrf.js';
 import { errorHandler, notFoundHandler } from './web/error-handler.js';
 import { healthz } from './web/healthz.js';
 import { setViewCache, timeFormatter, type NavItem } from './web/render.js';
+import multer from 'multer';
+import { createSecretBox } from './db/secret-box.js';
+import { createHttpClient } from './lib/http.js';
+import type { HttpClient } from './runs/engine.js';
+import { createTemplatesService } from './templates/service.js';
+import { templateEditorRoutes } from './templates/editor-routes.js';
+import { templateRoutes } from './templates/routes.js';
+import { createTasksService } from './tasks/service.js';
+import { taskRoutes } from './tasks/routes.js';
+import { createRunsService } from './runs/service.js';
 
-export type AppDeps = { config: Config; db: Db; log: Logger; clock?: Clock };
+export type AppDeps = { config: Config; db: Db; log: Logger; clock?: Clock; http?: HttpClient };
 
 // The navigation, in order; each feature adds its entry here.
 export const NAV: NavItem[] = [
+  { href: '/tasks', key: 'nav.tasks' },
+  { href: '/templates', key: 'nav.templates' },
   { href: '/account', key: 'nav.account' },
   { href: '/admin/users', key: 'nav.admin', adminOnly: true },
 ];
@@ -41,13 +53,21 @@ function trustProxySetting(value: string | undefined): boolean | number | string
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-export function createApp({ config, db, log, clock = systemClock }: AppDeps): express.Express {
+// HAR files are often several megabytes; this is far above any real one.
+const UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
+
+export function createApp({ config, db, log, clock = systemClock, http }: AppDeps): express.Express {
   if (!config.appSecret) throw new Error('createApp needs config.appSecret');
   setViewCache(config.env === 'production');
 
   const accounts = createAccountsService({ knex: db.knex, clock });
   const admin = createAdminService({ knex: db.knex, clock });
   const settings = siteSettingsRepo(db.knex);
+  const box = createSecretBox(config.appSecret);
+  const httpClient = http ?? createHttpClient({ allowPrivateNetwork: config.allowPrivateNetwork, proxy: config.proxy });
+  const templates = createTemplatesService({ knex: db.knex, box, clock });
+  const tasks = createTasksService({ knex: db.knex, box, clock });
+  const runs = createRunsService({ knex: db.knex, box, http: httpClient, clock });
   const loginLimit = credentialRateLimit({ knex: db.knex, clock, name: 'login' });
   const tokenLimit = credentialRateLimit({ knex: db.knex, clock, name: 'token' });
 
@@ -116,12 +136,18 @@ export function createApp({ config, db, log, clock = systemClock }: AppDeps): ex
     next();
   });
 
-  app.use('/api/v1', apiRouter({ accounts, admin, tokenLimit }));
+  app.use('/api/v1', apiRouter({ accounts, admin, tokenLimit, templates, tasks, runs, clock }));
 
-  app.use(express.urlencoded({ extended: true, limit: '5mb', parameterLimit: 5000 }));
+  app.use(express.urlencoded({ extended: true, limit: '5mb', parameterLimit: 20_000 }));
+  // The import form uploads a file; its CSRF token is in the multipart body, read before the check.
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1 } }).single('file');
+  app.post('/templates/import', upload);
   app.use(csrf.csrfSynchronisedProtection);
   app.use(accountRoutes({ accounts, settings, loginLimit }));
   app.use(adminRoutes({ admin }));
+  app.use(templateEditorRoutes({ templates, runs }));
+  app.use(templateRoutes({ templates }));
+  app.use(taskRoutes({ tasks, templates, runs }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

@@ -9,7 +9,7 @@ import { canonicalTimeZone, isValidTimeZone } from './lib/timezone.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 // Values that must never be echoed back in an error line.
-const SECRET_KEYS = new Set(['APP_SECRET', 'MAIL_PASSWORD', 'DATABASE_URL']);
+const SECRET_KEYS = new Set(['APP_SECRET', 'MAIL_PASSWORD', 'DATABASE_URL', 'HTTP_PROXY', 'HTTPS_PROXY']);
 
 const bool = (fallback: boolean) =>
   z
@@ -44,6 +44,9 @@ const envSchema = z.object({
   APP_SECRET: z.string().min(32, { error: 'must be at least 32 characters (try: openssl rand -hex 32)' }).optional(),
   TRUST_PROXY: z.string().optional(),
   ALLOW_PRIVATE_NETWORK: bool(false),
+  HTTP_PROXY: z.url({ protocol: /^https?$/, error: 'must be a proxy URL such as http://proxy.example:3128' }).optional(),
+  HTTPS_PROXY: z.url({ protocol: /^https?$/, error: 'must be a proxy URL such as http://proxy.example:3128' }).optional(),
+  NO_PROXY: z.string().optional(),
   DEFAULT_TIMEZONE: z
     .string()
     .refine(isValidTimeZone, { error: 'must be an IANA time zone such as Asia/Shanghai' })
@@ -71,6 +74,8 @@ export type Config = Readonly<{
   appSecret?: string;
   trustProxy?: string;
   allowPrivateNetwork: boolean;
+  /** Default proxy for task requests; a task's `_proxy` variable overrides it. */
+  proxy: Readonly<{ http?: string; https?: string; noProxy?: string }>;
   defaultTimezone: string;
   logLevel: (typeof LOG_LEVELS)[number];
   workerConcurrency: number;
@@ -123,6 +128,7 @@ export function parseConfig(env: Env): Config {
     appSecret: e.APP_SECRET,
     trustProxy: e.TRUST_PROXY,
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK,
+    proxy: Object.freeze({ http: e.HTTP_PROXY, https: e.HTTPS_PROXY, noProxy: e.NO_PROXY }),
     defaultTimezone: e.DEFAULT_TIMEZONE ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,

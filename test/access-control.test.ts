@@ -57,7 +57,108 @@ const OWNED: OwnedKind[] = [
       { via: 'page', method: 'POST', path: (id) => `/account/tokens/${id}/revoke`, ownerStatus: 303 },
     ],
   },
+  {
+    name: 'template',
+    async create(app, owner) {
+      const { id } = await makeTemplate(app, owner);
+      return {
+        id,
+        async assertIntact() {
+          const res = await api(app.url, 'GET', `/templates/${id}`, { token: owner.token });
+          assert.equal(res.status, 200);
+          assert.equal(res.body.name, 'private recipe');
+          assert.equal(res.body.note, null);
+        },
+      };
+    },
+    lists: [
+      { via: 'api', path: '/templates', ids: (body) => body.items.map((t: { id: number }) => t.id) },
+      { via: 'page', path: '/templates', ids: (html: string) => [...html.matchAll(/href="\/templates\/(\d+)(?:\/edit)?"/g)].map((m) => Number(m[1])) },
+    ],
+    endpoints: [
+      { via: 'api', method: 'GET', path: (id) => `/templates/${id}`, ownerStatus: 200 },
+      { via: 'api', method: 'PATCH', path: (id) => `/templates/${id}`, body: { note: 'changed' }, ownerStatus: 200 },
+      { via: 'api', method: 'POST', path: (id) => `/templates/${id}/test`, ownerStatus: 200 },
+      { via: 'api', method: 'POST', path: (id) => `/templates/${id}/copy`, ownerStatus: 201 },
+      { via: 'api', method: 'DELETE', path: (id) => `/templates/${id}`, ownerStatus: 204 },
+      { via: 'page', method: 'GET', path: (id) => `/templates/${id}`, ownerStatus: 303 },
+      { via: 'page', method: 'GET', path: (id) => `/templates/${id}/edit`, ownerStatus: 200 },
+      { via: 'page', method: 'POST', path: (id) => `/templates/${id}/edit`, body: { op: 'add-step', name: 'x' }, ownerStatus: 200 },
+      { via: 'page', method: 'POST', path: (id) => `/templates/${id}/copy`, ownerStatus: 303 },
+      { via: 'page', method: 'GET', path: (id) => `/templates/${id}/delete`, ownerStatus: 200 },
+      { via: 'page', method: 'POST', path: (id) => `/templates/${id}/delete`, ownerStatus: 303 },
+    ],
+  },
+  {
+    name: 'task',
+    async create(app, owner) {
+      const { id } = await makeTask(app, owner);
+      return {
+        id,
+        async assertIntact() {
+          const res = await api(app.url, 'GET', `/tasks/${id}`, { token: owner.token });
+          assert.equal(res.status, 200);
+          assert.equal(res.body.name, 'private task');
+          assert.equal(res.body.successCount + res.body.failureCount, 0, 'nobody ran it');
+        },
+      };
+    },
+    lists: [
+      { via: 'api', path: '/tasks', ids: (body) => body.items.map((t: { id: number }) => t.id) },
+      { via: 'page', path: '/tasks', ids: (html: string) => [...html.matchAll(/href="\/tasks\/(\d+)"/g)].map((m) => Number(m[1])) },
+    ],
+    endpoints: [
+      { via: 'api', method: 'GET', path: (id) => `/tasks/${id}`, ownerStatus: 200 },
+      { via: 'api', method: 'GET', path: (id) => `/tasks/${id}/runs`, ownerStatus: 200 },
+      { via: 'api', method: 'PATCH', path: (id) => `/tasks/${id}`, body: { note: 'changed' }, ownerStatus: 200 },
+      { via: 'api', method: 'POST', path: (id) => `/tasks/${id}/run`, ownerStatus: 200 },
+      { via: 'api', method: 'DELETE', path: (id) => `/tasks/${id}`, ownerStatus: 204 },
+      { via: 'page', method: 'GET', path: (id) => `/tasks/${id}`, ownerStatus: 200 },
+      { via: 'page', method: 'GET', path: (id) => `/tasks/${id}/edit`, ownerStatus: 200 },
+      { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/edit`, body: { name: 'renamed' }, ownerStatus: 303 },
+      { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/run`, ownerStatus: 303 },
+      { via: 'page', method: 'GET', path: (id) => `/tasks/${id}/delete`, ownerStatus: 200 },
+      { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/delete`, ownerStatus: 303 },
+    ],
+  },
+  {
+    name: 'run',
+    async create(app, owner) {
+      const task = await makeTask(app, owner);
+      const run = await api(app.url, 'POST', `/tasks/${task.id}/run`, { token: owner.token });
+      assert.equal(run.status, 200);
+      const id = run.body.id as number;
+      return {
+        id,
+        async assertIntact() {
+          assert.equal((await api(app.url, 'GET', `/runs/${id}`, { token: owner.token })).status, 200);
+        },
+      };
+    },
+    lists: [],
+    endpoints: [
+      { via: 'api', method: 'GET', path: (id) => `/runs/${id}`, ownerStatus: 200 },
+      { via: 'page', method: 'GET', path: (id) => `/runs/${id}`, ownerStatus: 200 },
+    ],
+  },
 ];
+
+// The recipes point at a closed loopback port: runs fail at once, and nothing leaves the machine.
+async function makeTemplate(app: TestApp, owner: Actor): Promise<{ id: number }> {
+  const res = await api(app.url, 'POST', '/templates', {
+    token: owner.token,
+    body: { name: 'private recipe', steps: [{ method: 'GET', url: 'http://127.0.0.1:1/' }] },
+  });
+  assert.equal(res.status, 201);
+  return { id: res.body.id };
+}
+
+async function makeTask(app: TestApp, owner: Actor): Promise<{ id: number }> {
+  const template = await makeTemplate(app, owner);
+  const res = await api(app.url, 'POST', '/tasks', { token: owner.token, body: { templateId: template.id, name: 'private task' } });
+  assert.equal(res.status, 201);
+  return { id: res.body.id };
+}
 
 // Not ids, or ids of nothing: all must read as "not found".
 const BAD_IDS = ['0', '-1', 'abc', '1e3', '1.5', '0x10', '99999999999', '9999999999', '2147483648', '999999'];

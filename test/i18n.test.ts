@@ -41,18 +41,22 @@ describe('catalogs', () => {
     }
     assert.ok(used.size > 50, 'the scan found the keys');
     const plural = (k: string) => enKeys.has(`${k}_one`) && enKeys.has(`${k}_other`);
-    const missing = [...used].filter((k) => !enKeys.has(k) && !plural(k));
+    // t('runs.status_' + status): a prefix that some keys must complete.
+    const completed = (k: string) => k.endsWith('_') && [...enKeys].some((key) => key.startsWith(k));
+    const missing = [...used].filter((k) => !enKeys.has(k) && !plural(k) && !completed(k));
     assert.deepEqual(missing, []);
   });
 
   it('leaves no literal text in views: every visible string goes through t()', () => {
     // Names that read the same in every language.
-    const allowed = new Set(['Chime', 'English', '简体中文', 'Authorization: Bearer …', '·', '…', ':', '(', ')']);
+    const allowed = new Set(['Chime', 'English', '简体中文', 'Authorization: Bearer …', 'HAR', 'curl', '·', '…', ':', '(', ')']);
     for (const file of filesUnder('views', '.ejs')) {
       const text = fs
         .readFileSync(file, 'utf8')
         .replace(/<%[\s\S]*?%>/g, ' ')
         .replace(/<script[\s\S]*?<\/script>/g, ' ')
+        // Identifiers and code samples read the same in every language.
+        .replace(/<code>[^<]*<\/code>/g, ' ')
         .replace(/<[^>]+>/g, '\n');
       for (const chunk of text.split('\n').map((s) => s.trim()).filter(Boolean)) {
         const rest = chunk.split(/\s+/).filter((w) => !allowed.has(w) && !/^[\p{P}\p{S}]+$/u.test(w));

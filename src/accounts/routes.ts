@@ -12,7 +12,7 @@ import type { AccountsService } from './service.js';
 import type { SiteSettingsRepo } from './site-settings.js';
 import type { User } from './users-repo.js';
 
-export const HOME_PATH = '/account';
+export const HOME_PATH = '/tasks';
 
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
 

@@ -7,17 +7,35 @@ import { adminApi } from '../accounts/admin-api.js';
 import type { AccountsService } from '../accounts/service.js';
 import type { AdminService } from '../accounts/admin-service.js';
 import { csrf } from '../web/csrf.js';
+import type { Clock } from '../lib/clock.js';
+import { templatesApi } from '../templates/api.js';
+import type { TemplatesService } from '../templates/service.js';
+import { tasksApi } from '../tasks/api.js';
+import type { TasksService } from '../tasks/service.js';
+import type { RunsService } from '../runs/service.js';
 import { notFoundHandler } from '../web/error-handler.js';
 
-export type ApiDeps = { accounts: AccountsService; admin: AdminService; tokenLimit: RequestHandler[] };
+export type ApiDeps = {
+  accounts: AccountsService;
+  admin: AdminService;
+  tokenLimit: RequestHandler[];
+  templates: TemplatesService;
+  tasks: TasksService;
+  runs: RunsService;
+  clock: Clock;
+};
 
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
+  // HAR imports arrive as JSON and may be large; everything else is small.
+  router.use('/templates/import', express.json({ limit: '50mb' }));
   router.use(express.json({ limit: '5mb' }));
   router.use(bearerUser(deps.accounts));
   router.use((req, res, next) => (req.authVia === 'session' ? csrf.csrfSynchronisedProtection(req, res, next) : next()));
   router.use(accountsApi(deps));
   router.use(adminApi(deps));
+  router.use(templatesApi(deps));
+  router.use(tasksApi(deps));
   router.use(notFoundHandler);
   return router;
 }

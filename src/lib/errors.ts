@@ -23,4 +23,5 @@ export const forbidden = () => new AppError(403, 'forbidden', 'errors.forbidden'
 export const unauthorized = () => new AppError(401, 'unauthorized', 'errors.unauthorized');
 export const invalid = (fields: FieldErrors, messageKey = 'errors.invalid_input') =>
   new AppError(400, 'invalid_input', messageKey, fields);
-export const conflict = (messageKey: string, fields?: FieldErrors) => new AppError(409, 'conflict', messageKey, fields);
+export const conflict = (messageKey: string, fields?: FieldErrors, params?: Record<string, string | number>) =>
+  new AppError(409, 'conflict', messageKey, fields, params);

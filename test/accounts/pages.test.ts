@@ -17,7 +17,7 @@ for (const dialect of DIALECTS) {
       const browser = new WebClient(app.url);
       const reg = await browser.register('first@example.com');
       assert.equal(reg.status, 303);
-      assert.equal(reg.location, '/account');
+      assert.equal(reg.location, '/tasks');
       const account = await browser.get('/account');
       assert.equal(account.status, 200);
       assert.match(account.html, /first@example\.com/);
@@ -31,7 +31,7 @@ for (const dialect of DIALECTS) {
 
       const login = await browser.login('FIRST@example.com ');
       assert.equal(login.status, 303);
-      assert.equal(login.location, '/account');
+      assert.equal(login.location, '/tasks');
       assert.equal((await browser.get('/account')).status, 200);
     });
 
@@ -111,7 +111,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await browser.post('/login', { email: 'next@example.com', password: 'correct horse battery', next: '/account#tokens' })).location, '/account#tokens');
       await browser.post('/logout');
       await browser.get('/login');
-      assert.equal((await browser.post('/login', { email: 'next@example.com', password: 'correct horse battery', next: '//evil.example' })).location, '/account');
+      assert.equal((await browser.post('/login', { email: 'next@example.com', password: 'correct horse battery', next: '//evil.example' })).location, '/tasks');
     });
 
     it('sets a session cookie that is httpOnly and SameSite=Lax', async () => {

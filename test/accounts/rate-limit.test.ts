@@ -99,7 +99,7 @@ for (const dialect of DIALECTS) {
       const sameAddress = await browserAt(address);
       const otherEmail = await sameAddress.post('/login', { email: other, password: PASSWORD });
       assert.equal(otherEmail.status, 303);
-      assert.equal(otherEmail.location, '/account');
+      assert.equal(otherEmail.location, '/tasks');
 
       const elsewhere = await browserAt(uniqueAddress());
       assert.equal((await elsewhere.post('/login', { email: locked, password: PASSWORD })).status, 303);
@@ -190,7 +190,7 @@ for (const dialect of DIALECTS) {
       await assertWrongPassword(browser, email);
       const login = await browser.post('/login', { email, password: PASSWORD });
       assert.equal(login.status, 303);
-      assert.equal(login.location, '/account');
+      assert.equal(login.location, '/tasks');
     });
   });
 }

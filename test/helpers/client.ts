@@ -55,6 +55,17 @@ export class WebClient {
     return this.request('POST', path, { body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   }
 
+  /** Posts a multipart form (a file upload), with the CSRF token of the last page. */
+  async postMultipart(path: string, form: FormData): Promise<Page> {
+    if (!form.has('_csrf')) form.append('_csrf', this.csrf);
+    const res = await fetch(this.baseUrl + path, { method: 'POST', redirect: 'manual', headers: { ...this.defaultHeaders, cookie: this.cookieHeader() }, body: form });
+    this.remember(res);
+    const html = await res.text();
+    const token = /name="_csrf" value="([^"]+)"/.exec(html);
+    if (token) this.csrf = token[1]!;
+    return { status: res.status, location: res.headers.get('location'), html, headers: res.headers };
+  }
+
   /** Registers through the pages and stays logged in. */
   async register(email: string, password = 'correct horse battery') {
     await this.get('/register');

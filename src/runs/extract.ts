@@ -1,0 +1,34 @@
+// Extraction rules: body regex, JSON path, header, status (SEMANTICS.md §1).
+import type { ExtractRule } from '../templates/schema.js';
+import { parseRegex } from './regex.js';
+import { bodyText, jsonValue, headerText, RuleError, type ResponseView } from './response-view.js';
+
+/** The first capture group, else the whole match. */
+const valueOfMatch = (m: RegExpMatchArray) => (m.length > 1 ? (m[1] ?? '') : m[0]);
+
+/** The extracted value (a string, a list for `all`/`/re/g`, any JSON value for `json`), or undefined for no match. */
+export function extractValue(view: ResponseView, rule: Pick<ExtractRule, 'from' | 'pattern' | 'path' | 'header' | 'all'>): unknown {
+  switch (rule.from) {
+    case 'status':
+      return String(view.status);
+    case 'header':
+      return headerText(view, rule.header);
+    case 'json':
+      return jsonValue(view, rule.path ?? '$');
+    case 'body': {
+      let parsed;
+      try {
+        parsed = parseRegex(rule.pattern ?? '');
+      } catch (err) {
+        throw new RuleError(`invalid regular expression ${rule.pattern}: ${(err as Error).message}`);
+      }
+      const text = bodyText(view);
+      if (rule.all || parsed.global) {
+        const all = [...text.matchAll(new RegExp(parsed.regex.source, parsed.regex.flags + 'g'))].map(valueOfMatch);
+        return all.length ? all : undefined;
+      }
+      const m = parsed.regex.exec(text);
+      return m ? valueOfMatch(m) : undefined;
+    }
+  }
+}

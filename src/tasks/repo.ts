@@ -1,0 +1,163 @@
+// SQL for tasks. Variables and persisted values are encrypted here and nowhere else.
+import type { Knex } from 'knex';
+import type { SecretBox } from '../db/secret-box.js';
+import type { PushSettings, Retry, Schedule } from './schema.js';
+
+export type Task = {
+  id: number;
+  userId: number;
+  templateId: number;
+  name: string;
+  group?: string;
+  note?: string;
+  enabled: boolean;
+  disabledReason?: string;
+  variables: Record<string, string>;
+  /** Values extracted with `persist: true` by earlier runs. */
+  persisted: Record<string, string>;
+  schedule: Schedule;
+  retry: Retry;
+  push: PushSettings;
+  nextRunAt: number | null;
+  version: number;
+  consecutiveFailures: number;
+  successCount: number;
+  failureCount: number;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  lastRunId: number | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+type Row = {
+  id: number;
+  user_id: number;
+  template_id: number;
+  name: string;
+  group_name: string | null;
+  note: string | null;
+  enabled: number | boolean;
+  disabled_reason: string | null;
+  variables_enc: string;
+  persisted_enc: string | null;
+  schedule: string;
+  retry: string;
+  push: string;
+  next_run_at: number | string | null;
+  version: number;
+  consecutive_failures: number;
+  success_count: number;
+  failure_count: number;
+  last_success_at: number | string | null;
+  last_failure_at: number | string | null;
+  last_run_id: number | null;
+  created_at: number | string;
+  updated_at: number | string;
+};
+
+export type TaskWrite = Partial<
+  Pick<Task, 'name' | 'group' | 'note' | 'enabled' | 'disabledReason' | 'variables' | 'persisted' | 'schedule' | 'retry' | 'push' | 'nextRunAt'>
+>;
+
+const num = (v: number | string | null) => (v === null ? null : Number(v));
+
+export function tasksRepo(knex: Knex, box: SecretBox) {
+  const table = () => knex<Row>('tasks');
+
+  const toTask = (row: Row): Task => ({
+    id: Number(row.id),
+    userId: Number(row.user_id),
+    templateId: Number(row.template_id),
+    name: row.name,
+    group: row.group_name ?? undefined,
+    note: row.note ?? undefined,
+    enabled: Boolean(row.enabled),
+    disabledReason: row.disabled_reason ?? undefined,
+    variables: box.decryptJson(row.variables_enc),
+    persisted: row.persisted_enc ? box.decryptJson(row.persisted_enc) : {},
+    schedule: JSON.parse(row.schedule) as Schedule,
+    retry: JSON.parse(row.retry) as Retry,
+    push: JSON.parse(row.push) as PushSettings,
+    nextRunAt: num(row.next_run_at),
+    version: Number(row.version),
+    consecutiveFailures: Number(row.consecutive_failures),
+    successCount: Number(row.success_count),
+    failureCount: Number(row.failure_count),
+    lastSuccessAt: num(row.last_success_at),
+    lastFailureAt: num(row.last_failure_at),
+    lastRunId: num(row.last_run_id),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  });
+
+  const toRow = (t: TaskWrite): Partial<Row> => {
+    const row: Partial<Row> = {};
+    if (t.name !== undefined) row.name = t.name;
+    if ('group' in t) row.group_name = t.group ?? null;
+    if ('note' in t) row.note = t.note ?? null;
+    if (t.enabled !== undefined) row.enabled = t.enabled ? 1 : 0;
+    if ('disabledReason' in t) row.disabled_reason = t.disabledReason ?? null;
+    if (t.variables !== undefined) row.variables_enc = box.encryptJson(t.variables);
+    if (t.persisted !== undefined) row.persisted_enc = box.encryptJson(t.persisted);
+    if (t.schedule !== undefined) row.schedule = JSON.stringify(t.schedule);
+    if (t.retry !== undefined) row.retry = JSON.stringify(t.retry);
+    if (t.push !== undefined) row.push = JSON.stringify(t.push);
+    if ('nextRunAt' in t) row.next_run_at = t.nextRunAt ?? null;
+    return row;
+  };
+
+  return {
+    async insert(userId: number, templateId: number, t: TaskWrite, now: number): Promise<number> {
+      const [id] = await table().insert({
+        ...toRow({ persisted: {}, ...t }),
+        user_id: userId,
+        template_id: templateId,
+        created_at: now,
+        updated_at: now,
+      });
+      return Number(id);
+    },
+
+    async update(id: number, t: TaskWrite, now: number): Promise<void> {
+      await table()
+        .where({ id })
+        .update({ ...toRow(t), updated_at: now, version: knex.raw('version + 1') as unknown as number });
+    },
+
+    async findById(id: number): Promise<Task | undefined> {
+      const row = await table().where({ id }).first();
+      return row && toTask(row);
+    },
+
+    async listForUser(userId: number, limit = 1000): Promise<Task[]> {
+      return (await table().where({ user_id: userId }).orderBy('id', 'desc').limit(limit)).map(toTask);
+    },
+
+    /** Records a finished run's outcome on the task. */
+    async recordOutcome(id: number, outcome: { runId: number; success: boolean; finishedAt: number; persisted?: Record<string, string> }): Promise<void> {
+      const changes: Record<string, unknown> = { last_run_id: outcome.runId, updated_at: outcome.finishedAt };
+      if (outcome.success) {
+        changes.success_count = knex.raw('success_count + 1');
+        changes.consecutive_failures = 0;
+        changes.last_success_at = outcome.finishedAt;
+      } else {
+        changes.failure_count = knex.raw('failure_count + 1');
+        changes.last_failure_at = outcome.finishedAt;
+      }
+      if (outcome.persisted) changes.persisted_enc = box.encryptJson(outcome.persisted);
+      await table().where({ id }).update(changes);
+    },
+
+    async countForTemplate(templateId: number): Promise<number> {
+      const row = (await table().where({ template_id: templateId }).count({ n: '*' }).first()) as { n: number | string } | undefined;
+      return Number(row?.n ?? 0);
+    },
+
+    async delete(id: number): Promise<void> {
+      await table().where({ id }).delete();
+    },
+  };
+}
+
+export type TasksRepo = ReturnType<typeof tasksRepo>;

@@ -1,0 +1,167 @@
+// Task pages: list, create from a template, the task page with its runs, edit, delete, "Run now",
+// and the run page.
+import { Router, type Request, type Response } from 'express';
+import { parseInput } from '../lib/validation.js';
+import { flash } from '../web/flash.js';
+import { idParam, renderFormError } from '../web/forms.js';
+import { renderPage } from '../web/render.js';
+import { requirePageUser } from '../accounts/auth-middleware.js';
+import { maskSecret } from '../db/secret-box.js';
+import type { TemplatesService } from '../templates/service.js';
+import type { Template } from '../templates/repo.js';
+import { RUNS_PAGE_SIZE, type RunsService } from '../runs/service.js';
+import { taskPatchSchema, taskSchema } from './schema.js';
+import { secretNames, type TasksService } from './service.js';
+import type { Task } from './repo.js';
+
+type Body = Record<string, unknown>;
+const text = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** The form's variables: secret ones left empty stay as they are; "clear" removes them. */
+function variablesFromForm(body: Body, template: Template, editing: boolean): Record<string, string | null> {
+  const given = (body.variables ?? {}) as Body;
+  const clear = (body.clear ?? {}) as Body;
+  const out: Record<string, string | null> = {};
+  for (const v of template.variables) {
+    const value = text(given[v.name]);
+    if (clear[v.name] === 'on') out[v.name] = null;
+    else if (value !== '') out[v.name] = value;
+    else if (editing && !v.secret) out[v.name] = null;
+  }
+  const proxy = text(given._proxy);
+  if (proxy) out._proxy = proxy;
+  else if (editing) out._proxy = null;
+  return out;
+}
+
+export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesService; runs: RunsService }) {
+  const { tasks, templates, runs } = deps;
+  const router = Router();
+  router.use(['/tasks', '/runs'], requirePageUser);
+
+  router.get('/tasks', async (req, res) => {
+    const list = await tasks.list(req.user!);
+    const lastRuns = new Map((await runs.lastRuns(list.flatMap((t) => (t.lastRunId ? [t.lastRunId] : [])))).map((r) => [r.id, r]));
+    await renderPage(req, res, 'tasks/list', { title: req.t('tasks.title'), tasks: list, lastRuns });
+  });
+
+  async function ownTemplates(req: Request) {
+    return (await templates.list(req.user!)).filter((t) => t.userId === req.user!.id);
+  }
+
+  async function renderForm(req: Request, res: Response, locals: { template?: Template; task?: Task; values?: Body; errors?: Record<string, string>; formError?: string }, status = 200) {
+    const t = locals.template;
+    await renderPage(
+      req,
+      res,
+      'tasks/form',
+      {
+        title: locals.task ? req.t('tasks.edit_title', { name: locals.task.name }) : req.t('tasks.new_title'),
+        templates: locals.template ? [] : await ownTemplates(req),
+        template: t,
+        task: locals.task,
+        values: locals.values ?? {},
+        errors: locals.errors ?? {},
+        formError: locals.formError,
+        stored: locals.task ? storedHints(locals.task, t!) : {},
+      },
+      status,
+    );
+  }
+
+  /** What the form shows of stored values: plain ones as they are, secret ones as "set, ends in …". */
+  function storedHints(task: Task, template: Template): Record<string, string> {
+    const secret = secretNames(template);
+    return Object.fromEntries(Object.entries(task.variables).map(([k, v]) => [k, secret.has(k) ? maskSecret(v) : v]));
+  }
+
+  router.get('/tasks/new', async (req, res) => {
+    const templateId = Number(req.query.templateId);
+    if (!Number.isSafeInteger(templateId) || templateId <= 0) return renderForm(req, res, {});
+    const template = await templates.owned(req.user!, templateId);
+    const defaults = Object.fromEntries(template.variables.filter((v) => !v.secret && v.default).map((v) => [v.name, v.default]));
+    await renderForm(req, res, { template, values: { name: template.name, enabled: 'on', variables: defaults } });
+  });
+
+  router.post('/tasks/new', async (req, res) => {
+    const body = (req.body ?? {}) as Body;
+    const templateId = Number(body.templateId);
+    const template = Number.isSafeInteger(templateId) && templateId > 0 ? await templates.owned(req.user!, templateId).catch(() => undefined) : undefined;
+    try {
+      const variables = template ? (variablesFromForm(body, template, false) as Record<string, string>) : {};
+      const input = parseInput(taskSchema, { templateId, name: text(body.name), group: text(body.group), note: text(body.note), enabled: body.enabled === 'on', variables });
+      const task = await tasks.create(req.user!, input);
+      flash(req, 'success', 'flash.task_created');
+      res.redirect(303, `/tasks/${task.id}`);
+    } catch (err) {
+      await renderFormError(req, res, err, 'tasks/form', { title: req.t('tasks.new_title'), templates: template ? [] : await ownTemplates(req), template, task: undefined, stored: {} });
+    }
+  });
+
+  router.get('/tasks/:id', async (req, res) => {
+    const { task, template } = await tasks.withTemplate(req.user!, idParam(req));
+    const before = Number(req.query.before) || undefined;
+    const page = await runs.listForTask(req.user!, task.id, { limit: RUNS_PAGE_SIZE + 1, before });
+    await renderPage(req, res, 'tasks/show', {
+      title: task.name,
+      task,
+      template,
+      stored: storedHints(task, template),
+      persisted: Object.fromEntries(Object.entries(task.persisted).map(([k, v]) => [k, secretNames(template).has(k) ? maskSecret(v) : v])),
+      runs: page.slice(0, RUNS_PAGE_SIZE),
+      nextBefore: page.length > RUNS_PAGE_SIZE ? page[RUNS_PAGE_SIZE - 1]!.id : undefined,
+      before,
+    });
+  });
+
+  router.get('/tasks/:id/edit', async (req, res) => {
+    const { task, template } = await tasks.withTemplate(req.user!, idParam(req));
+    const secret = secretNames(template);
+    const variables = Object.fromEntries(Object.entries(task.variables).filter(([k]) => !secret.has(k)));
+    await renderForm(req, res, { task, template, values: { name: task.name, group: task.group ?? '', note: task.note ?? '', enabled: task.enabled ? 'on' : '', variables } });
+  });
+
+  router.post('/tasks/:id/edit', async (req, res) => {
+    const { task, template } = await tasks.withTemplate(req.user!, idParam(req));
+    const body = (req.body ?? {}) as Body;
+    try {
+      const patch = parseInput(taskPatchSchema, {
+        name: text(body.name),
+        group: text(body.group),
+        note: text(body.note),
+        enabled: body.enabled === 'on',
+        variables: variablesFromForm(body, template, true),
+      });
+      await tasks.update(req.user!, task.id, patch);
+      flash(req, 'success', 'flash.task_saved');
+      res.redirect(303, `/tasks/${task.id}`);
+    } catch (err) {
+      await renderFormError(req, res, err, 'tasks/form', { title: req.t('tasks.edit_title', { name: task.name }), templates: [], template, task, stored: storedHints(task, template) });
+    }
+  });
+
+  router.post('/tasks/:id/run', async (req, res) => {
+    const run = await runs.runTask(req.user!, idParam(req));
+    flash(req, run.status === 'success' ? 'success' : 'error', run.status === 'success' ? 'flash.run_succeeded' : 'flash.run_failed');
+    res.redirect(303, `/runs/${run.id}`);
+  });
+
+  router.get('/tasks/:id/delete', async (req, res) => {
+    const task = await tasks.owned(req.user!, idParam(req));
+    await renderPage(req, res, 'tasks/delete', { title: req.t('tasks.delete_title'), task });
+  });
+
+  router.post('/tasks/:id/delete', async (req, res) => {
+    await tasks.delete(req.user!, idParam(req));
+    flash(req, 'success', 'flash.task_deleted');
+    res.redirect(303, '/tasks');
+  });
+
+  router.get('/runs/:id', async (req, res) => {
+    const run = await runs.get(req.user!, idParam(req));
+    const task = await tasks.owned(req.user!, run.taskId);
+    await renderPage(req, res, 'runs/show', { title: req.t('runs.title', { id: run.id }), run, task });
+  });
+
+  return router;
+}

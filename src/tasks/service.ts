@@ -1,0 +1,125 @@
+// Tasks: created from the user's own templates, variables checked against the template's
+// declarations, secret values kept when an edit leaves them empty.
+import type { Knex } from 'knex';
+import { invalid, notFound, type FieldErrors } from '../lib/errors.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import type { SecretBox } from '../db/secret-box.js';
+import type { User } from '../accounts/users-repo.js';
+import { templatesRepo, type Template } from '../templates/repo.js';
+import { tasksRepo, type Task, type TaskWrite } from './repo.js';
+import { PROXY_VARIABLE, type TaskInput, type TaskPatch } from './schema.js';
+
+export type TasksDeps = { knex: Knex; box: SecretBox; clock?: Clock };
+
+export const secretNames = (template: Pick<Template, 'variables'>) => new Set(template.variables.filter((v) => v.secret).map((v) => v.name));
+
+/** Every variable set must be one the template declares (or the proxy), so typos do not pass silently. */
+function checkVariableNames(template: Template, names: string[]): void {
+  const declared = new Set([...template.variables.map((v) => v.name), PROXY_VARIABLE]);
+  const fields: FieldErrors = {};
+  for (const name of names) if (!declared.has(name)) fields[`variables.${name}`] = { key: 'errors.variable_not_declared' };
+  if (Object.keys(fields).length) throw invalid(fields);
+}
+
+export function createTasksService({ knex, box, clock = systemClock }: TasksDeps) {
+  const repo = tasksRepo(knex, box);
+  const templates = templatesRepo(knex, box);
+
+  async function owned(user: User, id: number): Promise<Task> {
+    const task = await repo.findById(id);
+    if (!task || task.userId !== user.id) throw notFound();
+    return task;
+  }
+
+  /** The template a task of this user may use: their own. A public one must be copied first. */
+  async function usableTemplate(user: User, templateId: number): Promise<Template> {
+    const template = await templates.findById(templateId);
+    if (!template || (template.userId !== user.id && !template.public)) {
+      throw invalid({ templateId: { key: 'errors.template_not_found' } });
+    }
+    if (template.userId !== user.id) throw invalid({ templateId: { key: 'errors.template_copy_first' } });
+    return template;
+  }
+
+  return {
+    owned,
+
+    async withTemplate(user: User, id: number): Promise<{ task: Task; template: Template }> {
+      const task = await owned(user, id);
+      return { task, template: (await templates.findById(task.templateId))! };
+    },
+
+    list(user: User): Promise<Task[]> {
+      return repo.listForUser(user.id);
+    },
+
+    /** For lists: which variables are secret, per template of the given tasks (one query). */
+    async secretNamesByTemplate(user: User, list: Task[]): Promise<Map<number, Set<string>>> {
+      const ids = [...new Set(list.map((t) => t.templateId))];
+      const found = await templates.findManyOwned(user.id, ids);
+      return new Map(found.map((t) => [t.id, secretNames(t)]));
+    },
+
+    async create(user: User, input: TaskInput): Promise<Task> {
+      const template = await usableTemplate(user, input.templateId);
+      const variables = Object.fromEntries(Object.entries(input.variables).filter(([, v]) => v !== ''));
+      checkVariableNames(template, Object.keys(variables));
+      const id = await repo.insert(
+        user.id,
+        template.id,
+        {
+          name: input.name,
+          group: input.group,
+          note: input.note,
+          enabled: input.enabled,
+          variables,
+          schedule: input.schedule,
+          retry: input.retry,
+          push: input.push,
+          nextRunAt: null,
+        },
+        clock.now(),
+      );
+      return (await repo.findById(id))!;
+    },
+
+    async update(user: User, id: number, patch: TaskPatch): Promise<Task> {
+      const task = await owned(user, id);
+      const changes: TaskWrite = {};
+      for (const key of ['name', 'group', 'note', 'schedule', 'retry', 'push'] as const) {
+        if (key in patch) (changes as Record<string, unknown>)[key] = patch[key];
+      }
+      if (patch.enabled !== undefined && patch.enabled !== task.enabled) {
+        changes.enabled = patch.enabled;
+        if (patch.enabled) changes.disabledReason = undefined;
+      }
+      if (patch.variables) {
+        const template = (await templates.findById(task.templateId))!;
+        checkVariableNames(template, Object.keys(patch.variables).filter((k) => patch.variables![k] !== null));
+        const secret = secretNames(template);
+        const variables = { ...task.variables };
+        const persisted = { ...task.persisted };
+        for (const [name, value] of Object.entries(patch.variables)) {
+          // An empty (or masked) secret means "unchanged": the stored value is never sent to the browser.
+          if (value !== null && secret.has(name) && (value === '' || value.startsWith('••••'))) continue;
+          if (value === null || value === '') delete variables[name];
+          else variables[name] = value;
+          // A value the user sets now wins over one an earlier run kept.
+          delete persisted[name];
+        }
+        changes.variables = variables;
+        changes.persisted = persisted;
+      }
+      await repo.update(id, changes, clock.now());
+      return (await repo.findById(id))!;
+    },
+
+    async delete(user: User, id: number): Promise<void> {
+      await owned(user, id);
+      await repo.delete(id);
+    },
+  };
+}
+
+export type TasksService = ReturnType<typeof createTasksService>;
+

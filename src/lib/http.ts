@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { Agent, ProxyAgent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { CookieJar } from 'tough-cookie';
 import { assertPublicHost, blockedReason, guardedConnector, guardedLookup, refusalMessage, type Refuse } from './ssrf.js';
 
@@ -82,7 +82,10 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
-  const guard = !options.allowPrivateNetwork;
+  const allowPrivate = options.allowPrivateNetwork;
+  // Targets behind a proxy are resolved and judged up front only when private networks are off:
+  // with them on, a name the proxy alone can resolve must keep working.
+  const guard = !allowPrivate;
   const refuse: Refuse = (host, address, reason) => new HttpError('refused_address', refusalMessage(host, address, reason));
   const refuseProxy: Refuse = (host, address, reason) => new HttpError('refused_address', refusalMessage(host, address, reason, 'the proxy '));
   // One dispatcher per (insecure, proxy): each keeps its own connection pools, reused across runs.
@@ -97,9 +100,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             uri: proxy.href,
             proxyTunnel: false, // http targets as absolute-form requests, like curl; https through CONNECT
             requestTls: { rejectUnauthorized: !insecure },
-            proxyTls: guard ? { lookup: guardedLookup(refuseProxy) } : {},
+            proxyTls: { lookup: guardedLookup(refuseProxy, allowPrivate) },
           })
-        : new Agent({ connect: guard ? guardedConnector({ rejectUnauthorized: !insecure }, refuse) : buildConnector({ rejectUnauthorized: !insecure }) });
+        : // Always guarded: with ALLOW_PRIVATE_NETWORK, cloud metadata addresses are still refused.
+          new Agent({ connect: guardedConnector({ rejectUnauthorized: !insecure }, refuse, allowPrivate) });
       dispatchers.set(key, dispatcher);
     }
     return dispatcher;

@@ -3,7 +3,6 @@
 // rejects Python string escapes such as '\d' that QD templates pass to regex_replace. This lexer
 // follows Jinja2's defaults instead: no trim_blocks/lstrip_blocks, one trailing newline dropped,
 // `{%- -%}` whitespace control, `{% raw %}` blocks, Python string literals.
-import { RenderFault } from './jinja-values.js';
 
 export type TokenType =
   | 'Text' | 'NumericLiteral' | 'StringLiteral' | 'Identifier' | 'Equals' | 'OpenParen' | 'CloseParen'
@@ -17,7 +16,7 @@ export type Token = { type: TokenType; value: string; start: number; end: number
 /** One piece of the template: a run of text, a comment, `{{ … }}` or `{% name … %}`. */
 export type Tag = { kind: 'text' | 'comment' | 'expr' | 'stmt'; name: string; start: number; end: number; firstToken: number };
 
-export class LexError extends RenderFault {
+export class LexError extends Error {
   constructor(message: string, readonly offset: number) {
     super(message);
   }

@@ -13,6 +13,7 @@ export const MAX_RANGE = 100_000;
 
 /** Python's int(text, base): optional sign, digits with single underscores, 0x/0o/0b prefixes. */
 function parsePyInt(s: string, base: number): number | undefined {
+  if (base !== 0 && (base < 2 || base > 36)) return undefined;
   const m = /^([+-]?)(?:0([xob]))?([0-9a-z]+(?:_[0-9a-z]+)*)$/i.exec(s.trim());
   if (!m) return undefined;
   const prefixBase = m[2] ? { x: 16, o: 8, b: 2 }[m[2].toLowerCase() as 'x' | 'o' | 'b'] : undefined;

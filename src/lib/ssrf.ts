@@ -41,13 +41,20 @@ const LISTS = RULES.map(([reason, family, network, prefix]) => {
   return { reason, list };
 });
 
-/** Why `address` (an IP literal) must not be contacted, or undefined when it is a public address. */
-export function blockedReason(address: string): string | undefined {
+const METADATA = 'cloud metadata';
+
+/**
+ * Why `address` (an IP literal) must not be contacted, or undefined when it may be. With
+ * `allowPrivate` (ALLOW_PRIVATE_NETWORK) only cloud metadata addresses stay blocked: that setting is
+ * for reaching services on the LAN, never the provider's credential endpoint.
+ */
+export function blockedReason(address: string, allowPrivate = false): string | undefined {
   const ip = address.replace(/^\[|\]$/g, '').replace(/%.*$/, ''); // brackets of URLs, IPv6 zone ids
   const version = net.isIP(ip);
   if (version === 0) return undefined;
   const family = version === 4 ? 'ipv4' : 'ipv6';
-  return LISTS.find(({ list }) => list.check(ip, family))?.reason;
+  const reason = LISTS.find(({ list }) => list.check(ip, family))?.reason;
+  return allowPrivate && reason !== METADATA ? undefined : reason;
 }
 
 /**
@@ -56,6 +63,7 @@ export function blockedReason(address: string): string | undefined {
  */
 export function refusalMessage(host: string, address: string, reason: string, role = ''): string {
   const target = host === address ? address : `${host} (${address})`;
+  if (reason === METADATA) return `refused to connect to ${role}${target}: cloud metadata addresses are always blocked`;
   return `refused to connect to ${role}${target}: ${reason} addresses are blocked; set ALLOW_PRIVATE_NETWORK=true to allow them`;
 }
 
@@ -66,12 +74,12 @@ export type Refuse = (host: string, address: string, reason: string) => Error;
  * addresses is blocked (all of them, not only the first: the socket may fall back to any of them).
  * Node asks with `all: true` when it races IPv4 and IPv6 (autoSelectFamily), else for one address.
  */
-export function guardedLookup(refuse: Refuse): net.LookupFunction {
+export function guardedLookup(refuse: Refuse, allowPrivate = false): net.LookupFunction {
   return (hostname, options, callback) => {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       for (const { address } of addresses) {
-        const reason = blockedReason(address);
+        const reason = blockedReason(address, allowPrivate);
         if (reason) return callback(refuse(hostname, address, reason), '', 0);
       }
       // dns reports an empty answer as ENOTFOUND, so there is at least one address here.
@@ -85,10 +93,10 @@ export function guardedLookup(refuse: Refuse): net.LookupFunction {
  * An undici connector that judges every address it connects to: names through `guardedLookup`, and
  * literal IP hosts (which never reach `lookup`) just before connecting.
  */
-export function guardedConnector(options: buildConnector.BuildOptions, refuse: Refuse): buildConnector.connector {
-  const connect = buildConnector({ ...options, lookup: guardedLookup(refuse) });
+export function guardedConnector(options: buildConnector.BuildOptions, refuse: Refuse, allowPrivate = false): buildConnector.connector {
+  const connect = buildConnector({ ...options, lookup: guardedLookup(refuse, allowPrivate) });
   return (opts, callback) => {
-    const reason = blockedReason(opts.hostname);
+    const reason = blockedReason(opts.hostname, allowPrivate);
     if (reason) callback(refuse(opts.hostname, opts.hostname, reason), null);
     else connect(opts, callback);
   };
@@ -98,11 +106,11 @@ export function guardedConnector(options: buildConnector.BuildOptions, refuse: R
  * Resolves `hostname` and throws when any address is blocked. For requests sent through a proxy,
  * where the proxy (not us) connects to the target and our connect-time lookup never sees it.
  */
-export async function assertPublicHost(hostname: string, refuse: Refuse): Promise<void> {
+export async function assertPublicHost(hostname: string, refuse: Refuse, allowPrivate = false): Promise<void> {
   const host = hostname.replace(/^\[|\]$/g, '');
   const addresses = net.isIP(host) ? [host] : (await dns.promises.lookup(host, { all: true })).map((a) => a.address);
   for (const address of addresses) {
-    const reason = blockedReason(address);
+    const reason = blockedReason(address, allowPrivate);
     if (reason) throw refuse(host, address, reason);
   }
 }

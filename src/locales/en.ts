@@ -332,6 +332,8 @@ const en = {
     yours: "Your templates",
   },
   editor: {
+    cookie_literal: "This step sends a recorded cookie. Kept in the step, it is visible to anyone who can read the template.",
+    cookie_to_variable: "Make it a secret variable",
     add_assert: "+ Assertion",
     add_extract: "+ Extract",
     add_fail_if: "+ Fail-if rule",

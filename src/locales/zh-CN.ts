@@ -334,6 +334,8 @@ const zhCN: Catalog = {
     yours: "你的模板",
   },
   editor: {
+    cookie_literal: "此步骤发送的是录制时的 Cookie。留在步骤里，能查看模板的人都能看到它。",
+    cookie_to_variable: "改为保密变量",
     add_assert: "+ 断言",
     add_extract: "+ 提取",
     add_fail_if: "+ 失败规则",

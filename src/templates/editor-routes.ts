@@ -12,7 +12,7 @@ import type { RunsService } from '../runs/service.js';
 import type { RunOutcome } from '../runs/types.js';
 import type { Template } from './repo.js';
 import { templateSchema, usedVariableNames, type Step } from './schema.js';
-import { applyOp, draftFromBody, draftFromTemplate, emptyDraft, inputFromDraft, whereOf, EDITOR_CHOICES, type Draft } from './form.js';
+import { applyOp, draftFromBody, draftFromTemplate, emptyDraft, inputFromDraft, literalCookie, whereOf, EDITOR_CHOICES, type Draft } from './form.js';
 import { keepSecretDefaults, type TemplatesService } from './service.js';
 
 type EditorState = { draft: Draft; template?: Template; errors?: Record<string, string>; testResult?: RunOutcome; status?: number };
@@ -43,6 +43,7 @@ export function templateEditorRoutes(deps: { templates: TemplatesService; runs: 
         testResult: state.testResult,
         choices: EDITOR_CHOICES,
         whereOf,
+        literalCookie,
       },
       state.status ?? 200,
     );

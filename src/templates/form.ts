@@ -247,6 +247,9 @@ export function applyOp(d: Draft, op: string): boolean {
     case 'remove-variable':
       if (Number.isInteger(i)) d.variables.splice(i, 1);
       return true;
+    case 'cookie-variable':
+      if (step) cookieToVariable(d, step);
+      return true;
     case 'declare':
       if (a && !d.variables.some((v) => v.name === a)) {
         d.variables.push({ name: a, default: '', secret: /cookie|pass|token|secret|key|auth/i.test(a), description: '', clear: false });
@@ -255,6 +258,34 @@ export function applyOp(d: Draft, op: string): boolean {
     default:
       return false;
   }
+}
+
+/** The literal value of a step's Cookie header, if it has one that is not already a template. */
+export function literalCookie(step: DraftStep): string | undefined {
+  const line = step.headers.split(/\r?\n/).find((l) => /^\s*cookie\s*:/i.test(l));
+  const value = line?.slice(line.indexOf(':') + 1).trim();
+  return value && !/\{\{|\{%/.test(value) ? value : undefined;
+}
+
+/**
+ * "Make the cookie a secret variable": the recorded cookie moves out of the steps into a secret
+ * variable's default (stored encrypted, never shown again), and every step that sent that same
+ * cookie now sends {{ cookie }}.
+ */
+function cookieToVariable(d: Draft, step: DraftStep): void {
+  const value = literalCookie(step);
+  if (!value) return;
+  const taken = new Set(d.variables.map((v) => v.name));
+  let name = 'cookie';
+  for (let n = 2; taken.has(name); n++) name = `cookie${n}`;
+  for (const s of d.steps) {
+    if (literalCookie(s) !== value) continue;
+    s.headers = s.headers
+      .split(/\r?\n/)
+      .map((l) => (/^\s*cookie\s*:/i.test(l) ? `${l.slice(0, l.indexOf(':'))}: {{ ${name} }}` : l))
+      .join('\n');
+  }
+  d.variables.push({ name, default: value, secret: true, description: '', clear: false });
 }
 
 export const EDITOR_CHOICES = { methods: METHODS, sources: SOURCES, ops: OPS };

@@ -510,10 +510,26 @@ describe('address guard', () => {
       assert.equal(await refused(server.url), `refused to connect to 127.0.0.1: loopback ${hint}`);
       assert.equal(await refused(`http://[::1]:${server.port}/`), `refused to connect to ::1: loopback ${hint}`);
       assert.equal(await refused(`http://[::ffff:127.0.0.1]:${server.port}/`), `refused to connect to ::ffff:7f00:1: loopback ${hint}`);
-      assert.equal(await refused('http://169.254.169.254/latest/meta-data/'), `refused to connect to 169.254.169.254: cloud metadata ${hint}`);
+      assert.equal(await refused('http://169.254.169.254/latest/meta-data/'), 'refused to connect to 169.254.169.254: cloud metadata addresses are always blocked');
       assert.equal(await refused('http://10.1.2.3/'), `refused to connect to 10.1.2.3: private ${hint}`);
       assert.equal(await refused(`http://2130706433:${server.port}/`), `refused to connect to 127.0.0.1: loopback ${hint}`); // 127.0.0.1 as one number
       assert.equal(server.connections, 0);
+    });
+
+    it('refuses cloud metadata addresses even when private networks are allowed', async () => {
+      const open = createHttpClient({ allowPrivateNetwork: true });
+      const local = await startServer(echo);
+      try {
+        for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:169.254.169.254]/', 'http://100.100.100.200/']) {
+          const err = await failure(open.request({ method: 'GET', url, timeoutMs: 2000 }), 'refused_address');
+          assert.match(err.message, /cloud metadata addresses are always blocked$/, url);
+        }
+        // The same client reaches a loopback server: only metadata is refused.
+        assert.equal((await open.request({ method: 'GET', url: local.url })).status, 200);
+      } finally {
+        await open.close();
+        await local.close();
+      }
     });
 
     it('refuses a name that resolves to loopback, at connect time', async () => {

@@ -202,8 +202,7 @@ describe("QD's public templates", () => {
 
   it("signs SMZDM's request with timestamp, md5 and upper", () => {
     const source = '{{("basic_v=0&f=android&time=" ~ (timestamp()|int * 1000)|string ~ "&v=10.4.26&weixin=1&key=apr1$AwP!wRRT$gJ/q.X24poeBInlUJC")|md5|upper}}';
-    assert.equal(render(source), 'A2B8B8DB5D3B6E4C8E1F0E0D21FB59A6'.length === 32 ? render(source) : '');
-    assert.match(render(source), /^[0-9A-F]{32}$/);
+    assert.equal(render(source), '293DC00703E5DD1742BD026D0BB46966');
     assert.equal(render('time={{timestamp()|int * 1000}}'), 'time=1709618828000');
   });
 });

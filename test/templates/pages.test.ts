@@ -102,6 +102,20 @@ for (const dialect of DIALECTS) {
       const editor = await browser.get(uploaded.location!);
       assert.match(editor.html, /Imported 1 step/);
       assert.match(editor.html, /session=cookie-from-har-123/, 'the recorded cookie is in the step until made a variable');
+      assert.match(editor.html, /value="cookie-variable:0"/);
+
+      const converted = await browser.post(`/templates/${templateId}/edit`, {
+        op: 'cookie-variable:0',
+        name: 'Check in',
+        'steps[0][method]': 'GET',
+        'steps[0][url]': `${site.url}/checkin`,
+        'steps[0][headers]': 'Cookie: session=cookie-from-har-123\nAccept: */*',
+      });
+      assert.equal(converted.status, 200);
+      assert.match(decode(converted.html), />Cookie: \{\{ cookie \}\}\nAccept: \*\/\*</);
+      assert.match(converted.html, /name="variables\[0\]\[name\]" value="cookie"/);
+      assert.match(converted.html, /name="variables\[0\]\[secret\]" checked/);
+      assert.doesNotMatch(converted.html, /value="cookie-variable:0"/, 'nothing left to convert');
 
       const saved = await browser.post(`/templates/${templateId}/edit`, {
         op: 'save',

@@ -1,12 +1,12 @@
 // QD's text/bytes globals: urlencode, quote_chinese, unicode, base64 and binascii helpers.
 // Python returns bytes from some of them (a2b_hex, utf8); here those are text values that keep their
 // raw bytes, so `md5(a2b_hex(x))` and `b2a_hex(a2b_base64(x))` work on the bytes as in QD.
+import zlib from 'node:zlib';
 import { decodeHTML } from 'entities';
 import { bind, flag, text, type Builtin } from './jinja-call.js';
 import {
   RenderFault, bytesValue, int, isDict, isList, isStr, isUndef, list, rawBytesOf, str, toBytes, type AnyValue,
 } from './jinja-values.js';
-import zlib from 'node:zlib';
 
 let gbkTable: Map<string, number[]> | undefined;
 /** GBK has no encoder in Node; the table is built once by decoding every two-byte code. */

@@ -4,11 +4,9 @@
 import { decodeHTML } from 'entities';
 import { bind, flag, integer, number, text, typeName, type Builtin, type Call, type RenderContext } from './jinja-call.js';
 import {
-  FunctionValue, RenderFault, bool, bytesValue, float, int, isDict, isFloat, isInt, isList, isNone, isStr, isUndef,
+  FunctionValue, LIMITS, RenderFault, bool, bytesValue, float, int, isDict, isFloat, isInt, isList, isNone, isStr, isUndef,
   list, pyStr, rawBytesOf, str, truthy, undef, undefinedError, type AnyValue, type StrV,
 } from './jinja-values.js';
-
-const TEXT_LIMIT = 10 * 1024 * 1024;
 
 /** Python's f"{x:.{digits}f}": correctly rounded, ties to even (toFixed rounds ties up). */
 export function formatFixed(x: number, digits: number): string {
@@ -32,7 +30,7 @@ export function replaceText(s: string, old: string, replacement: string, count =
   const parts = s.split(old);
   if (old === '') parts.splice(0, parts.length, '', ...Array.from(s), '');
   const limit = count < 0 ? parts.length - 1 : Math.min(count, parts.length - 1);
-  if (s.length + limit * (replacement.length - old.length) > TEXT_LIMIT) throw new RenderFault('replace() would make the text too large');
+  if (s.length + limit * (replacement.length - old.length) > LIMITS.textChars) throw new RenderFault('replace() would make the text too large');
   return parts.slice(0, limit + 1).join(replacement) + (limit + 1 < parts.length ? old + parts.slice(limit + 1).join(old) : '');
 }
 
@@ -45,10 +43,6 @@ export function itemsOf(v: AnyValue, what: string): AnyValue[] {
   throw new RenderFault(`${what} needs text, a list or a mapping, not ${typeName(v)}`);
 }
 
-function textOf(v: AnyValue | undefined): string {
-  return text(v);
-}
-
 const filters: [string, Builtin][] = [
   ['default', (call) => {
     const { value, default_value, boolean } = bind(call, ['value', 'default_value', 'boolean']);
@@ -57,15 +51,15 @@ const filters: [string, Builtin][] = [
   }],
   ['replace', (call) => {
     const { s, old, new: replacement, count } = bind(call, ['s', 'old', 'new', 'count']);
-    return str(replaceText(textOf(s), textOf(old), textOf(replacement), count && !isNone(count) ? integer(count, 'count') : -1));
+    return str(replaceText(text(s), text(old), text(replacement), count && !isNone(count) ? integer(count, 'count') : -1));
   }],
-  ['lower', (call) => str(textOf(bind(call, ['s']).s).toLowerCase())],
-  ['upper', (call) => str(textOf(bind(call, ['s']).s).toUpperCase())],
+  ['lower', (call) => str(text(bind(call, ['s']).s).toLowerCase())],
+  ['upper', (call) => str(text(bind(call, ['s']).s).toUpperCase())],
   ['trim', (call) => {
     const { value, chars } = bind(call, ['value', 'chars']);
-    const s = textOf(value);
+    const s = text(value);
     if (chars === undefined || isNone(chars)) return str(s.trim());
-    const set = new Set(Array.from(textOf(chars)));
+    const set = new Set(Array.from(text(chars)));
     const cps = Array.from(s);
     let a = 0;
     let b = cps.length;
@@ -75,9 +69,9 @@ const filters: [string, Builtin][] = [
   }],
   ['truncate', (call) => {
     const a = bind(call, ['s', 'length', 'killwords', 'end', 'leeway']);
-    const s = textOf(a.s);
+    const s = text(a.s);
     const length = integer(a.length, 'length', 255);
-    const end = a.end === undefined ? '...' : textOf(a.end);
+    const end = a.end === undefined ? '...' : text(a.end);
     const leeway = integer(a.leeway, 'leeway', 5);
     if (length < end.length) throw new RenderFault(`truncate() expects length >= ${end.length}, got ${length}`);
     if (s.length <= length + leeway) return str(s);
@@ -89,7 +83,7 @@ const filters: [string, Builtin][] = [
     if (a.value !== undefined && isUndef(a.value)) throw undefinedError(a.value);
     const x = number(a.value, 'round() value');
     const precision = integer(a.precision, 'precision', 0);
-    const method = a.method === undefined ? 'common' : textOf(a.method);
+    const method = a.method === undefined ? 'common' : text(a.method);
     const scale = 10 ** precision;
     if (method === 'ceil' || method === 'floor') return float(Math[method](x * scale) / scale);
     if (method !== 'common') throw new RenderFault("round() method must be 'common', 'ceil' or 'floor'");
@@ -99,16 +93,16 @@ const filters: [string, Builtin][] = [
   ['join', (call) => {
     const { value, d, attribute } = bind(call, ['value', 'd', 'attribute']);
     const items = itemsOf(value ?? str(''), 'join()');
-    const picked = attribute === undefined ? items : items.map((item) => (isDict(item) ? item.value.get(textOf(attribute)) ?? str('') : str('')));
-    return str(picked.map(pyStr).join(textOf(d)));
+    const picked = attribute === undefined ? items : items.map((item) => (isDict(item) ? item.value.get(text(attribute)) ?? str('') : str('')));
+    return str(picked.map(pyStr).join(text(d)));
   }],
   ['length', (call) => {
     const { obj } = bind(call, ['obj']);
     if (obj && isStr(obj)) return int(Array.from(obj.value).length);
     return int(itemsOf(obj ?? str(''), 'length').length);
   }],
-  ['striptags', (call) => str(stripTags(textOf(bind(call, ['value']).value)))],
-  ['string', (call) => str(textOf(bind(call, ['value']).value))],
+  ['striptags', (call) => str(stripTags(text(bind(call, ['value']).value)))],
+  ['string', (call) => str(text(bind(call, ['value']).value))],
   ['list', (call) => list([...itemsOf(bind(call, ['value']).value ?? str(''), 'list()')])],
   ['first', (call) => itemsOf(bind(call, ['seq']).seq ?? str(''), 'first').at(0) ?? undef()],
   ['last', (call) => itemsOf(bind(call, ['seq']).seq ?? str(''), 'last').at(-1) ?? undef()],
@@ -117,14 +111,14 @@ const filters: [string, Builtin][] = [
     if (value && isStr(value)) return str(Array.from(value.value).reverse().join(''));
     return list([...itemsOf(value ?? str(''), 'reverse')].reverse());
   }],
-  ['escape', (call) => str(htmlEscape(textOf(bind(call, ['value']).value)))],
+  ['escape', (call) => str(htmlEscape(text(bind(call, ['value']).value)))],
   ['sum', (call) => {
     const { iterable, start } = bind(call, ['iterable', 'attribute', 'start']);
     const values = itemsOf(iterable ?? list([]), 'sum()').map((v) => number(v, 'sum() item'));
     const total = values.reduce((acc, v) => acc + v, number(start, 'start', 0));
     return (iterable && isList(iterable) && iterable.value.some(isFloat)) || (start && isFloat(start)) ? float(total) : int(total);
   }],
-  ['wordcount', (call) => int(textOf(bind(call, ['s']).s).match(/[\p{L}\p{N}_]+/gu)?.length ?? 0)],
+  ['wordcount', (call) => int(text(bind(call, ['s']).s).match(/[\p{L}\p{N}_]+/gu)?.length ?? 0)],
 ];
 filters.push(['d', filters[0]![1]], ['count', filters.find(([n]) => n === 'length')![1]], ['e', filters.find(([n]) => n === 'escape')![1]]);
 
@@ -181,11 +175,11 @@ export function splitKeywords(args: AnyValue[]): [AnyValue[], Map<string, AnyVal
 const STRING_METHODS: Record<string, (s: StrV) => (call: Call) => AnyValue> = {
   replace: (s) => (call) => {
     const { old, new: replacement, count } = bind(call, ['old', 'new', 'count']);
-    return str(replaceText(s.value, textOf(old), textOf(replacement), count ? integer(count, 'count') : -1));
+    return str(replaceText(s.value, text(old), text(replacement), count ? integer(count, 'count') : -1));
   },
   join: (s) => (call) => str(itemsOf(bind(call, ['iterable']).iterable ?? list([]), 'join()').map(pyStr).join(s.value)),
-  find: (s) => (call) => int(s.value.indexOf(textOf(bind(call, ['sub']).sub))),
-  count: (s) => (call) => int(s.value.split(textOf(bind(call, ['sub']).sub)).length - 1),
+  find: (s) => (call) => int(s.value.indexOf(text(bind(call, ['sub']).sub))),
+  count: (s) => (call) => int(s.value.split(text(bind(call, ['sub']).sub)).length - 1),
   isdigit: (s) => () => bool(/^\p{Nd}+$/u.test(s.value)),
   zfill: (s) => (call) => {
     const width = Math.min(integer(bind(call, ['width']).width, 'width'), 10_000);

@@ -7,23 +7,10 @@ import type { Builtin, RenderContext } from './jinja-call.js';
 import { stringMethod } from './jinja-filters.js';
 import { spanOf, type Node, type Span } from './jinja-parse.js';
 import {
-  RenderFault, bool, escapeRegExp, float, identifierNeedle, int, isDict, isFloat, isFn, isList, isNum, isStr, isUndef,
+  LIMITS, RenderFault, bool, escapeRegExp, float, identifierNeedle, int, isDict, isFloat, isFn, isList, isNum, isStr, isUndef,
   list, namedUndefined, pyEquals, pyStr, str, undef, undefinedError, type AnyValue,
 } from './jinja-values.js';
 
-export const LIMITS = {
-  /** Items in one list, range() included. */
-  listItems: 100_000,
-  /** Characters of one text value and of the rendered output. */
-  textChars: 10 * 1024 * 1024,
-  /** Characters produced in total while rendering (loops build their output piece by piece). */
-  producedChars: 64 * 1024 * 1024,
-  /** Evaluation steps, and wall time, of one render. */
-  steps: 1_000_000,
-  millis: 2_000,
-  /** Nesting of evaluation (macro recursion). */
-  depth: 400,
-};
 
 interface Internals {
   global: Environment;
@@ -214,7 +201,9 @@ function tooLarge(): RenderFault {
   return new RenderFault(`the rendered text is too large (over ${LIMITS.textChars / 1024 / 1024} MiB)`);
 }
 
+/** Gives an error the text to look for; the library's plain Errors become RenderFaults (its loop-control signals pass). */
 function withNeedle(err: unknown, needle: RegExp): unknown {
+  if (err instanceof Error && /^(Break|Continue)Control$/.test(err.constructor.name)) return err;
   if (err instanceof RenderFault) err.needle ??= needle;
   else if (err instanceof Error && !(err instanceof RangeError)) return new RenderFault(err.message, needle);
   return err;

@@ -74,7 +74,6 @@ export function tokenizeTemplate(source: string): { tokens: Token[]; tags: Tag[]
     if (open >= end) break;
     const kind = source[open + 1];
     if (source[open + 2] === '-') stripPreviousText();
-    else skipLeadingSpace = false;
 
     if (kind === '#') {
       const close = source.indexOf('#}', open + 2);
@@ -132,7 +131,9 @@ function lexInsideTag(source: string, open: number, start: number, end: number, 
       pos++;
       continue;
     }
-    const closeAt = (ch === '-' || ch === '+') && source.startsWith(closer, pos + 1) ? pos + 1 : source.startsWith(closer, pos) ? pos : -1;
+    // `-}}`/`-%}` strip the whitespace after the tag; `+%}` is Jinja's explicit "do not trim".
+    const marker = ch === '-' || (ch === '+' && !isExpr);
+    const closeAt = marker && source.startsWith(closer, pos + 1) ? pos + 1 : source.startsWith(closer, pos) ? pos : -1;
     if (closeAt >= 0 && (braces === 0 || !isExpr)) {
       tokens.push({ type: isExpr ? 'CloseExpression' : 'CloseStatement', value: closer, start: closeAt, end: closeAt + 2 });
       return closeAt + 2;

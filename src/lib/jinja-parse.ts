@@ -68,10 +68,20 @@ function parserMessage(err: unknown, token: Token | undefined): string {
   const raw = err instanceof Error ? err.message : String(err);
   if (!token || err instanceof TypeError) return `unexpected end of the template${token ? ` near ${found}` : ''}`;
   const expected = /^Parser Error: (.*?)\. \w+ !== \w+\.$/.exec(raw);
-  if (expected) return `${lowerFirst(expected[1]!.replace(/, got .*$/, ''))}, found ${found}`;
+  if (expected) {
+    const what = expected[1]!.replace(/, got .*$/, '');
+    const symbol = Object.entries(EXPECTED).find(([phrase]) => what.toLowerCase().includes(phrase))?.[1];
+    return `${symbol ? `expected ${symbol}` : lowerFirst(what)}, found ${found}`;
+  }
   if (/^Unexpected token/.test(raw)) return `unexpected ${found}`;
   return `${lowerFirst(raw.replace(/\b[A-Z]\w+(?:Expression|Statement|Literal)\b/g, (t) => SYMBOLS[t] ?? t))} (at ${found})`;
 }
+
+/** The parser's "Expected closing statement token" and the like, as the text the author must write. */
+const EXPECTED: Record<string, string> = {
+  'closing expression': "'}}'", 'closing statement': "'%}'", '%}': "'%}'", 'closing parenthesis': "')'",
+  'closing square bracket': "']'", 'opening parenthesis': "'('", colon: "':'",
+};
 
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 const tagText = (name: string) => `'{% ${name} %}'`;
@@ -79,6 +89,7 @@ const tagText = (name: string) => `'{% ${name} %}'`;
 /** Every block tag must be closed by its own end tag; the parser alone would only say "unexpected end". */
 function checkBlocks(tags: Tag[], tokens: Token[]): void {
   const open: Tag[] = [];
+  const sawElse = new Set<Tag>();
   for (const tag of tags) {
     if (tag.kind !== 'stmt') continue;
     const name = tag.name;
@@ -86,9 +97,12 @@ function checkBlocks(tags: Tag[], tokens: Token[]): void {
     if (!SUPPORTED.has(name)) throw new ParseError(`unsupported tag ${tagText(name)}`, tag.start);
     const top = open.at(-1);
     if (name === 'set' && isInlineSet(tag, tokens)) continue;
+    if ((name === 'break' || name === 'continue') && !open.some((t) => t.name === 'for')) throw new ParseError(`${tagText(name)} is outside of a for loop`, tag.start);
     if (BLOCKS[name]) open.push(tag);
     else if (name === 'elif' || name === 'else') {
       if (!top || !(top.name === 'if' || (name === 'else' && top.name === 'for'))) throw new ParseError(`${tagText(name)} is outside of an if${name === 'else' ? ' or for' : ''} block`, tag.start);
+      if (sawElse.has(top)) throw new ParseError(`${tagText(name)} cannot follow '{% else %}' in the same block`, tag.start);
+      if (name === 'else') sawElse.add(top);
     } else if (name.startsWith('end')) {
       if (!top) throw new ParseError(`${tagText(name)} has no opening ${tagText(name.slice(3))}`, tag.start);
       if (BLOCKS[top.name] !== name) throw new ParseError(`${tagText(name)} found where ${tagText(BLOCKS[top.name]!)} was expected (to close ${tagText(top.name)})`, tag.start);

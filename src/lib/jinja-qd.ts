@@ -5,11 +5,12 @@ import crypto from 'node:crypto';
 import { bind, integer, number, text, typeName, type Builtin, type Call, type RenderContext } from './jinja-call.js';
 import { formatFixed, itemsOf } from './jinja-filters.js';
 import {
-  RenderFault, bool, dict, float, int, isBool, isDict, isFloat, isInt, isList, isNone, isNum, isStr, isUndef, list,
+  LIMITS, RenderFault, bool, dict, float, int, isBool, isDict, isFloat, isInt, isList, isNone, isNum, isStr, isUndef, list,
   none, str, toBytes, toJs, undefinedError, undefinedName, type AnyValue,
 } from './jinja-values.js';
 
-export const MAX_RANGE = 100_000;
+/** range() makes at most this many numbers (the list limit). */
+export const MAX_RANGE = LIMITS.listItems;
 
 /** Python's int(text, base): optional sign, digits with single underscores, 0x/0o/0b prefixes. */
 function parsePyInt(s: string, base: number): number | undefined {

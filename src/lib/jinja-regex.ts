@@ -3,7 +3,7 @@
 // `$` as Python reads them, `\A \Z`, inline flags, `(?#…)`, verbose mode, escapes Python allows and a
 // JavaScript /u pattern rejects (`\-`, `\"`, a lone `{`).
 import { bind, flag, integer, text, type Builtin } from './jinja-call.js';
-import { RenderFault, none, pyRepr, str, type AnyValue } from './jinja-values.js';
+import { LIMITS, RenderFault, none, pyRepr, str, type AnyValue } from './jinja-values.js';
 
 export type PythonRegexFlags = { ignorecase?: boolean; multiline?: boolean; dotall?: boolean; verbose?: boolean };
 
@@ -193,7 +193,7 @@ export const REGEX_FUNCTIONS: [string, Builtin][] = [
       if (count > 0 && done++ >= count) break;
       out += value.slice(last, m.index) + expandReplacement(replacement, m);
       last = m.index + m[0].length;
-      if (out.length > 10 * 1024 * 1024) throw new RenderFault('regex_replace() made the text too large');
+      if (out.length > LIMITS.textChars) throw new RenderFault('regex_replace() made the text too large');
     }
     return str(out + value.slice(last));
   }],

@@ -35,6 +35,21 @@ export type StrV = RuntimeValue<string>;
 export type ListV = RuntimeValue<AnyValue[]>;
 export type DictV = RuntimeValue<Map<string, AnyValue>>;
 
+/** What one render may use; jinja-interpreter.ts enforces them. */
+export const LIMITS = Object.freeze({
+  /** Items in one list, range() included. */
+  listItems: 100_000,
+  /** Characters of one text value and of the rendered output. */
+  textChars: 10 * 1024 * 1024,
+  /** Characters produced in total while rendering (loops build their output piece by piece). */
+  producedChars: 64 * 1024 * 1024,
+  /** Evaluation steps, and wall time, of one render. */
+  steps: 1_000_000,
+  millis: 2_000,
+  /** Nesting of evaluation (macro recursion). */
+  depth: 400,
+});
+
 /** An error a template author caused; jinja.ts turns it into a TemplateError with a position. */
 export class RenderFault extends Error {
   /** `needle` is text to look for near the failing tag, to put the caret on the exact spot. */

@@ -1,7 +1,7 @@
 // User-written templates (request steps, message texts): Jinja through @huggingface/jinja, extended
 // with QD's globals and filters (QD-COMPAT.md) and Chime's (`now`, uuid(), sha256, hmac_sha256, json).
 // Templates come from untrusted users: they only ever see template data (no JavaScript objects), and
-// the work and output of one render are bounded (jinja-interpreter.ts LIMITS).
+// the work and output of one render are bounded (LIMITS).
 import crypto from 'node:crypto';
 import { Environment } from '@huggingface/jinja';
 import type { Builtin, RenderContext } from './jinja-call.js';
@@ -13,7 +13,7 @@ import { GLOBAL_FUNCTIONS, QD_FUNCTIONS } from './jinja-qd.js';
 import { REGEX_FUNCTIONS } from './jinja-regex.js';
 import { FunctionValue, RenderFault, bool, none, str, toJs, toRuntime, type AnyValue } from './jinja-values.js';
 
-export { LIMITS } from './jinja-interpreter.js';
+export { LIMITS } from './jinja-values.js';
 export { MAX_RANGE } from './jinja-qd.js';
 export { compilePythonRegex } from './jinja-regex.js';
 export { encodeText } from './jinja-codec.js';
@@ -156,7 +156,8 @@ function templateError(err: unknown, parsed: string, shown: string, shift: numbe
   if (err instanceof TemplateError) return err;
   if (err instanceof ParseError) return new TemplateError(err.message, shown, positionAt(shown, err.offset + shift));
   const raw = err instanceof RangeError && /call stack/i.test(err.message) ? 'the template nests too deeply' : err instanceof Error ? err.message : String(err);
-  const message = raw.replace(/\b[A-Z][a-zA-Z]*Value\b/g, (t) => TYPE_NAMES[t] ?? t).replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
+  // The library's own messages name its classes ("Cannot apply filter to UndefinedValue"): reword those.
+  const message = err instanceof RenderFault ? raw : raw.replace(/\b[A-Z][a-zA-Z]*Value\b/g, (t) => TYPE_NAMES[t] ?? t).replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
   // The library's nodes have no positions: we know the innermost tag being evaluated, and look in it
   // for the text the error names (a filter, a function, a variable) to put the caret on it.
   const span = typeof err === 'object' && err !== null ? interpreter?.errorSpans.get(err) : undefined;

@@ -24,7 +24,7 @@ export function extractValue(view: ResponseView, rule: Pick<ExtractRule, 'from' 
       }
       const text = bodyText(view);
       if (rule.all || parsed.global) {
-        const all = [...text.matchAll(new RegExp(parsed.regex.source, parsed.regex.flags + 'g'))].map(valueOfMatch);
+        const all = [...text.matchAll(parsed.regex)].map(valueOfMatch);
         return all.length ? all : undefined;
       }
       const m = parsed.regex.exec(text);

@@ -149,6 +149,19 @@ describe("Jinja's own filters", () => {
   });
 });
 
+describe('small helpers', () => {
+  it('utf8 gives bytes, type_debug the Python type, mandatory fails on undefined', () => {
+    assert.equal(render("{{ utf8('中') | b2a_hex }}|{{ type_debug(1) }}|{{ type_debug('a') }}|{{ type_debug([]) }}|{{ type_debug(none) }}|{{ type_debug(utf8('x')) }}"), 'e4b8ad|int|str|list|NoneType|bytes');
+    assert.equal(render('{{ x | mandatory }}', { x: 'ok' }), 'ok');
+    assert.throws(() => render('{{ token | mandatory }}'), { name: 'TemplateError', message: "Mandatory variable 'token' not defined." });
+    assert.throws(() => render("{{ token | mandatory('log in first') }}"), { message: 'log in first' });
+  });
+
+  it('dict, list and len are globals for conditions and loops', () => {
+    assert.equal(render("{{ dict(a=1, b='x') }}|{{ list('ab') }}|{{ len(items) }}|{{ len('中文') }}", { items: [1, 2, 3] }), "{'a': 1, 'b': 'x'}|['a', 'b']|3|2");
+  });
+});
+
 describe('what Chime does not support', () => {
   it('Faker, aes_encrypt and lipsum fail with a plain message', () => {
     for (const name of ['Faker', 'aes_encrypt', 'lipsum']) {

@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { detectFormat, finishTemplate, ImportError } from '../../../src/templates/import/index.js';
 import { assertImportError, FIXTURES } from './helpers.js';
+import { QD_FIXTURES_DIR } from '../../helpers/qd-fixtures.js';
 
-const QD_FIXTURE = '/work/shared/fixtures/qd-templates/2DFan.har';
+const QD_FIXTURE = path.join(QD_FIXTURES_DIR ?? '/nonexistent', '2DFan.har');
 
 describe('detectFormat', () => {
   it('calls a HAR a HAR, parsed or as the text of the file', () => {

@@ -11,8 +11,6 @@ import type { Logger } from './lib/log.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { deriveKey } from './lib/crypto.js';
 import { PROJECT_ROOT, VIEWS_DIR } from './lib/paths.js';
-import { createAccountsService } from './accounts/service.js';
-import { createAdminService } from './accounts/admin-service.js';
 import { DbSessionStore } from './accounts/session-store.js';
 import { siteSettingsRepo } from './accounts/site-settings.js';
 import { credentialRateLimit } from './accounts/rate-limit.js';
@@ -25,17 +23,14 @@ import { errorHandler, notFoundHandler } from './web/error-handler.js';
 import { healthz } from './web/healthz.js';
 import { setViewCache, timeFormatter, type NavItem } from './web/render.js';
 import multer from 'multer';
-import { createSecretBox } from './db/secret-box.js';
-import { createHttpClient } from './lib/http.js';
-import type { HttpClient } from './runs/engine.js';
-import { createTemplatesService } from './templates/service.js';
+import type { HttpClient } from './lib/http.js';
 import { templateEditorRoutes } from './templates/editor-routes.js';
 import { templateRoutes } from './templates/routes.js';
-import { createTasksService } from './tasks/service.js';
 import { taskRoutes } from './tasks/routes.js';
-import { createRunsService } from './runs/service.js';
+import { dashboardRoutes } from './tasks/dashboard-routes.js';
+import { createServices, type Services } from './services.js';
 
-export type AppDeps = { config: Config; db: Db; log: Logger; clock?: Clock; http?: HttpClient };
+export type AppDeps = { config: Config; db: Db; log: Logger; clock?: Clock; http?: HttpClient; services?: Services };
 
 // The navigation, in order; each feature adds its entry here.
 export const NAV: NavItem[] = [
@@ -56,18 +51,12 @@ function trustProxySetting(value: string | undefined): boolean | number | string
 // HAR files are often several megabytes; this is far above any real one.
 const UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 
-export function createApp({ config, db, log, clock = systemClock, http }: AppDeps): express.Express {
+export function createApp({ config, db, log, clock = systemClock, http, services }: AppDeps): express.Express {
   if (!config.appSecret) throw new Error('createApp needs config.appSecret');
   setViewCache(config.env === 'production');
 
-  const accounts = createAccountsService({ knex: db.knex, clock });
-  const admin = createAdminService({ knex: db.knex, clock });
+  const { accounts, admin, templates, tasks, runs } = services ?? createServices({ config, db, clock, http });
   const settings = siteSettingsRepo(db.knex);
-  const box = createSecretBox(config.appSecret);
-  const httpClient = http ?? createHttpClient({ allowPrivateNetwork: config.allowPrivateNetwork, proxy: config.proxy });
-  const templates = createTemplatesService({ knex: db.knex, box, clock });
-  const tasks = createTasksService({ knex: db.knex, box, clock });
-  const runs = createRunsService({ knex: db.knex, box, http: httpClient, clock });
   const loginLimit = credentialRateLimit({ knex: db.knex, clock, name: 'login' });
   const tokenLimit = credentialRateLimit({ knex: db.knex, clock, name: 'token' });
 
@@ -147,6 +136,7 @@ export function createApp({ config, db, log, clock = systemClock, http }: AppDep
   app.use(adminRoutes({ admin }));
   app.use(templateEditorRoutes({ templates, runs }));
   app.use(templateRoutes({ templates }));
+  app.use(dashboardRoutes({ tasks, runs }));
   app.use(taskRoutes({ tasks, templates, runs }));
 
   app.use(notFoundHandler);

@@ -54,6 +54,7 @@ const envSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   WORKER_CONCURRENCY: int(32, 1, 1000),
+  WORKER_CONCURRENCY_PER_USER: int(8, 1, 1000),
   MAIL_SMTP: z.string().optional(),
   MAIL_PORT: int(465, 1, 65535),
   MAIL_SSL: bool(true),
@@ -79,6 +80,8 @@ export type Config = Readonly<{
   defaultTimezone: string;
   logLevel: (typeof LOG_LEVELS)[number];
   workerConcurrency: number;
+  /** How many runs of one user may run at once in one instance, so one user cannot starve the rest. */
+  workerConcurrencyPerUser: number;
   mail: Readonly<{
     host?: string;
     port: number;
@@ -132,6 +135,7 @@ export function parseConfig(env: Env): Config {
     defaultTimezone: e.DEFAULT_TIMEZONE ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerConcurrencyPerUser: e.WORKER_CONCURRENCY_PER_USER,
     mail: Object.freeze({
       host: e.MAIL_SMTP,
       port: e.MAIL_PORT,

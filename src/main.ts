@@ -8,9 +8,14 @@ import { createLogger } from './lib/log.js';
 import { systemClock } from './lib/clock.js';
 import { createApp } from './app.js';
 import { startSystemJobs } from './system-jobs.js';
+import { createServices } from './services.js';
+import { createScheduler } from './scheduler/scheduler.js';
+import { claimsRepo } from './scheduler/claims.js';
 
 // In-flight requests get this long to finish after SIGTERM before their connections are cut.
 const DRAIN_TIMEOUT_MS = 10_000;
+// Runs under way get this long; the leases of those still running are then released.
+const SCHEDULER_DRAIN_MS = 30_000;
 
 async function main() {
   let loaded: ReturnType<typeof loadConfig>;
@@ -31,8 +36,19 @@ async function main() {
   const applied = await migrateToLatest(db, { log: (msg) => log.info(msg) });
   if (applied.length) log.info({ migrations: applied }, 'migrations applied');
 
-  const app = createApp({ config, db, log, clock: systemClock });
-  const jobs = startSystemJobs({ db, clock: systemClock, log });
+  const services = createServices({ config, db, clock: systemClock });
+  const app = createApp({ config, db, log, clock: systemClock, services });
+  const jobs = startSystemJobs({ db, clock: systemClock, log, runs: services.runs });
+  const scheduler = createScheduler({
+    claims: claimsRepo(db.knex),
+    runs: services.runs,
+    clock: systemClock,
+    log,
+    concurrency: config.workerConcurrency,
+    perUserConcurrency: config.workerConcurrencyPerUser,
+    lease: services.lease,
+  });
+  await scheduler.start();
   const server = http.createServer(app);
   let stopping = false;
   // Once stopping, a keep-alive connection is closed as soon as its response is done, instead of
@@ -45,13 +61,16 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    log.info({ signal }, 'shutting down: no new connections or runs, finishing those in flight');
+    const drained = scheduler.stop(SCHEDULER_DRAIN_MS);
     const forced = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS).unref();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await closed;
     clearTimeout(forced);
+    await drained;
     await jobs.stop();
+    await services.http.close();
     await db.close();
     log.info('stopped');
     process.exit(0);

@@ -3,6 +3,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { promisify } from 'node:util';
 import { parseInput } from '../lib/validation.js';
 import { isLanguage, LANGUAGES, LANGUAGE_NAMES } from '../lib/i18n.js';
+import { TIME_ZONES } from '../lib/timezone.js';
 import { flash } from '../web/flash.js';
 import { idParam, renderFormError } from '../web/forms.js';
 import { renderPage } from '../web/render.js';
@@ -14,7 +15,6 @@ import type { User } from './users-repo.js';
 
 export const HOME_PATH = '/tasks';
 
-const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
 
 /** Starts a fresh session for the user (a new id, so a planted session id is worthless). */
 async function logIn(req: Request, user: User) {

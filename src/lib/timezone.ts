@@ -12,3 +12,6 @@ export function canonicalTimeZone(name: string): string | undefined {
 export function isValidTimeZone(name: string): boolean {
   return canonicalTimeZone(name) !== undefined;
 }
+
+/** Every zone this runtime knows, UTC first: the choices of time zone fields. */
+export const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];

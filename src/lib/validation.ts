@@ -4,7 +4,10 @@ import { invalid, type FieldErrors, type Message } from './errors.js';
 
 function messageFor(issue: z.core.$ZodIssue): Message {
   // Schemas may name their own message as an i18n key.
-  if (issue.message.startsWith('errors.')) return { key: issue.message };
+  if (issue.message.startsWith('errors.')) {
+    const params = issue.code === 'custom' ? (issue.params as Message['params']) : undefined;
+    return params ? { key: issue.message, params } : { key: issue.message };
+  }
   switch (issue.code) {
     case 'invalid_type':
       return issue.input === undefined || issue.input === null || issue.input === ''

@@ -33,6 +33,8 @@ type Row = {
   error: string | null;
   failed_step: number | null;
   steps?: string | null;
+  lease_owner?: string | null;
+  lease_expires_at?: number | null;
 };
 
 const SUMMARY_COLUMNS: (keyof Row)[] = ['id', 'task_id', 'user_id', 'trigger', 'status', 'started_at', 'finished_at', 'duration_ms', 'log', 'error', 'failed_step'];
@@ -68,12 +70,13 @@ export function runsRepo(knex: Knex) {
       return Number(id);
     },
 
+    /** Records the end of a run still marked running; false when the reaper already called it lost. */
     async finish(
       id: number,
       result: { status: 'success' | 'failure'; finishedAt: number; durationMs: number; log: string | null; error: string | null; failedStep: number | null; steps: StepRecord[] },
-    ): Promise<void> {
-      await table()
-        .where({ id })
+    ): Promise<boolean> {
+      const changed = await table()
+        .where({ id, status: 'running' })
         .update({
           status: result.status,
           finished_at: result.finishedAt,
@@ -82,7 +85,18 @@ export function runsRepo(knex: Knex) {
           error: result.error,
           failed_step: result.failedStep,
           steps: JSON.stringify(result.steps),
-        });
+          lease_owner: null,
+          lease_expires_at: null,
+        } as Partial<Row>);
+      return changed === 1;
+    },
+
+    /** Marks a run whose process died `lost`; false when it finished (or was reaped) meanwhile. */
+    async markLost(id: number, now: number, startedAt: number): Promise<boolean> {
+      const changed = await table()
+        .where({ id, status: 'running' })
+        .update({ status: 'lost', finished_at: now, duration_ms: now - startedAt, error: 'the run was lost: the Chime process running it stopped', lease_owner: null, lease_expires_at: null } as Partial<Row>);
+      return changed === 1;
     },
 
     async findById(id: number): Promise<Run | undefined> {

@@ -1,7 +1,9 @@
 // Running tasks and testing templates: resolve variables, execute, mask, store, update the task.
 // No transaction is open while requests are in flight: the run row is written before and after.
 import type { Knex } from 'knex';
-import { notFound } from '../lib/errors.js';
+import { AppError, notFound } from '../lib/errors.js';
+import { claimsRepo } from '../scheduler/claims.js';
+import { afterRun } from '../scheduler/after-run.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { SecretBox } from '../db/secret-box.js';
 import type { User } from '../accounts/users-repo.js';
@@ -15,7 +17,9 @@ import { maskOutcome } from './mask.js';
 import { runsRepo, type Run, type RunTrigger } from './repo.js';
 import type { RunOutcome } from './types.js';
 
-export type RunsDeps = { knex: Knex; box: SecretBox; http: HttpClient; clock?: Clock };
+export type Lease = { owner: string; ms: number };
+
+export type RunsDeps = { knex: Knex; box: SecretBox; http: HttpClient; clock?: Clock; lease: Lease; defaultTimezone: string };
 
 export const RUNS_PAGE_SIZE = 50;
 
@@ -38,10 +42,19 @@ function secretValues(values: Record<string, string>, secretNames: Set<string>, 
   return found;
 }
 
-export function createRunsService({ knex, box, http, clock = systemClock }: RunsDeps) {
+export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone }: RunsDeps) {
   const runs = runsRepo(knex);
   const tasks = tasksRepo(knex, box);
   const templates = templatesRepo(knex, box);
+  const claims = claimsRepo(knex);
+
+  /** The task's time zone: its schedule's, else its owner's, else the site's. */
+  async function zoneOf(task: Task): Promise<string> {
+    const own = 'timezone' in task.schedule ? task.schedule.timezone : undefined;
+    if (own) return own;
+    const user = (await knex('users').where({ id: task.userId }).first('timezone')) as { timezone: string | null } | undefined;
+    return user?.timezone ?? defaultTimezone;
+  }
 
   async function execute(recipe: Recipe, taskVariables: Record<string, string>, persisted: Record<string, string>): Promise<RunOutcome> {
     const { values, secretNames } = resolveVariables(recipe, taskVariables, persisted);
@@ -50,11 +63,27 @@ export function createRunsService({ knex, box, http, clock = systemClock }: Runs
   }
 
   return {
-    /** Runs the task now and waits for the result. */
-    async runTask(user: User, taskId: number, trigger: RunTrigger = 'manual'): Promise<Run> {
+    /** Runs the task now and waits for the result; a task already running answers 409. */
+    async runTask(user: User, taskId: number): Promise<Run> {
       const task = await tasks.findById(taskId);
       if (!task || task.userId !== user.id) throw notFound();
-      return runLoadedTask(task, trigger);
+      const runId = await claims.claimManual(taskId, user.id, clock.now(), lease);
+      if (runId === null) throw new AppError(409, 'task_running', 'errors.task_running');
+      return runClaimed(taskId, runId, 'manual');
+    },
+
+    /** Executes a run the scheduler (or runTask) has claimed, and records its outcome. */
+    runClaimed,
+
+    /** The reaper's part: a run whose process died is `lost`, which counts as an automatic failure. */
+    async markLost(run: { id: number; taskId: number; trigger: RunTrigger; startedAt: number }): Promise<boolean> {
+      const now = clock.now();
+      if (!(await runs.markLost(run.id, now, run.startedAt))) return false;
+      const task = await tasks.findById(run.taskId);
+      if (!task) return true;
+      const changes = afterRun(task, { trigger: run.trigger, success: false, error: 'the run was lost', startedAt: run.startedAt, finishedAt: now }, await zoneOf(task));
+      await tasks.completeRun(task.id, { runId: run.id, success: false, finishedAt: now, changes });
+      return true;
     },
 
     /** A dry run of a recipe (saved or still in the editor): nothing stored, nothing pushed. */
@@ -79,23 +108,32 @@ export function createRunsService({ knex, box, http, clock = systemClock }: Runs
     },
   };
 
-  async function runLoadedTask(task: Task, trigger: RunTrigger): Promise<Run> {
+  async function runClaimed(taskId: number, runId: number, trigger: RunTrigger): Promise<Run> {
+    const task = (await tasks.findById(taskId))!;
     const template = (await templates.findById(task.templateId))!;
-    const startedAt = clock.now();
-    const runId = await runs.insertRunning({ taskId: task.id, userId: task.userId, trigger, startedAt });
+    const startedAt = (await runs.findById(runId))?.startedAt ?? clock.now();
     let outcome: RunOutcome;
     try {
       outcome = await execute(template, task.variables, task.persisted);
     } catch (err) {
       // A fault of ours, not of the task: the run must not stay "running" forever.
-      await runs.finish(runId, { status: 'failure', finishedAt: clock.now(), durationMs: clock.now() - startedAt, log: null, error: 'Chime failed while running this task; the error was logged.', failedStep: null, steps: [] });
+      outcome = { status: 'failure', log: null, error: 'Chime failed while running this task; the error was logged.', failedStep: null, steps: [], persist: {} };
+      await record(task, runId, trigger, outcome, startedAt);
       throw err;
     }
-    const finishedAt = clock.now();
-    await runs.finish(runId, { ...outcome, finishedAt, durationMs: finishedAt - startedAt });
-    const persistedNow = Object.keys(outcome.persist).length ? { ...task.persisted, ...outcome.persist } : undefined;
-    await tasks.recordOutcome(task.id, { runId, success: outcome.status === 'success', finishedAt, persisted: persistedNow });
+    await record(task, runId, trigger, outcome, startedAt);
     return (await runs.findById(runId))!;
+  }
+
+  async function record(task: Task, runId: number, trigger: RunTrigger, outcome: RunOutcome, startedAt: number): Promise<void> {
+    const finishedAt = clock.now();
+    const finished = await runs.finish(runId, { ...outcome, finishedAt, durationMs: finishedAt - startedAt });
+    if (!finished) return; // reaped as lost meanwhile: the reaper has updated the task
+    // Read again: the user may have edited the task (schedule, enabled) while it ran.
+    const current = (await tasks.findById(task.id)) ?? task;
+    const changes = afterRun(current, { trigger, success: outcome.status === 'success', error: outcome.error, startedAt, finishedAt }, await zoneOf(current));
+    if (Object.keys(outcome.persist).length) changes.persisted = { ...current.persisted, ...outcome.persist };
+    await tasks.completeRun(task.id, { runId, success: outcome.status === 'success', finishedAt, changes });
   }
 }
 

@@ -6,9 +6,11 @@ import { idParam } from '../web/forms.js';
 import { requireApiUser } from '../accounts/auth-middleware.js';
 import type { RunsService } from '../runs/service.js';
 import { runJson } from '../runs/json.js';
-import { taskPatchSchema, taskSchema } from './schema.js';
+import { scheduleSchema, taskPatchSchema, taskSchema } from './schema.js';
 import { taskJson } from './json.js';
 import { secretNames, type TasksService } from './service.js';
+
+const previewSchema = z.object({ schedule: scheduleSchema, count: z.number().int().min(1).max(20).default(5) }).strict();
 
 const runsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).optional(),
@@ -36,6 +38,13 @@ export function tasksApi(deps: { tasks: TasksService; runs: RunsService }) {
   router.post('/tasks', async (req, res) => {
     const created = await tasks.create(req.user!, parseInput(taskSchema, req.body));
     res.status(201).json(await shown(req, created.id));
+  });
+
+  // The next run times of a schedule, before saving it (the task form's preview).
+  router.post('/schedules/preview', requireApiUser, async (req, res) => {
+    const { schedule, count } = parseInput(previewSchema, req.body);
+    const { zone, slots } = tasks.preview(req.user!, schedule, count);
+    res.json({ timezone: zone, next: slots.map((s) => new Date(s).toISOString()) });
   });
 
   router.get('/tasks/:id', async (req, res) => {

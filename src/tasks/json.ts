@@ -3,6 +3,7 @@ import { maskSecret } from '../db/secret-box.js';
 import { iso } from '../api/json.js';
 import type { Run } from '../runs/repo.js';
 import type { Task } from './repo.js';
+import { disabledReasonText } from '../scheduler/after-run.js';
 
 export function taskJson(task: Task, secretNames: Set<string>, lastRun?: Run) {
   const shown = (vars: Record<string, string>) =>
@@ -14,13 +15,16 @@ export function taskJson(task: Task, secretNames: Set<string>, lastRun?: Run) {
     group: task.group ?? null,
     note: task.note ?? null,
     enabled: task.enabled,
-    disabledReason: task.disabledReason ?? null,
+    disabledReason: disabledReasonText(task) ?? null,
+    running: task.runningSince !== null,
     variables: shown(task.variables),
     persisted: shown(task.persisted),
     schedule: task.schedule,
+    randomDelay: task.randomDelay,
     retry: task.retry,
     push: task.push,
     nextRunAt: iso(task.nextRunAt),
+    nextRunIsRetry: task.nextTrigger === 'retry',
     consecutiveFailures: task.consecutiveFailures,
     successCount: task.successCount,
     failureCount: task.failureCount,

@@ -1,7 +1,7 @@
 // SQL for tasks. Variables and persisted values are encrypted here and nowhere else.
 import type { Knex } from 'knex';
 import type { SecretBox } from '../db/secret-box.js';
-import type { PushSettings, Retry, Schedule } from './schema.js';
+import type { PushSettings, RandomDelay, Retry, Schedule } from './schema.js';
 
 export type Task = {
   id: number;
@@ -12,13 +12,21 @@ export type Task = {
   note?: string;
   enabled: boolean;
   disabledReason?: string;
+  /** Who disabled it: the user, or the failures (then a manual success re-enables it). */
+  disabledBy?: 'user' | 'failures';
   variables: Record<string, string>;
   /** Values extracted with `persist: true` by earlier runs. */
   persisted: Record<string, string>;
   schedule: Schedule;
+  randomDelay: RandomDelay | null;
   retry: Retry;
   push: PushSettings;
   nextRunAt: number | null;
+  /** What the next automatic run will be recorded as. */
+  nextTrigger: 'auto' | 'retry';
+  runningSince: number | null;
+  runningRunId: number | null;
+  claimedSlotAt: number | null;
   version: number;
   consecutiveFailures: number;
   successCount: number;
@@ -39,12 +47,18 @@ type Row = {
   note: string | null;
   enabled: number | boolean;
   disabled_reason: string | null;
+  disabled_by: string | null;
   variables_enc: string;
   persisted_enc: string | null;
   schedule: string;
+  random_delay: string | null;
   retry: string;
   push: string;
   next_run_at: number | string | null;
+  next_trigger: string;
+  running_since: number | string | null;
+  running_run_id: number | null;
+  claimed_slot_at: number | string | null;
   version: number;
   consecutive_failures: number;
   success_count: number;
@@ -57,7 +71,11 @@ type Row = {
 };
 
 export type TaskWrite = Partial<
-  Pick<Task, 'name' | 'group' | 'note' | 'enabled' | 'disabledReason' | 'variables' | 'persisted' | 'schedule' | 'retry' | 'push' | 'nextRunAt'>
+  Pick<
+    Task,
+    | 'name' | 'group' | 'note' | 'enabled' | 'disabledReason' | 'disabledBy' | 'variables' | 'persisted' | 'schedule' | 'randomDelay'
+    | 'retry' | 'push' | 'nextRunAt' | 'nextTrigger' | 'consecutiveFailures'
+  >
 >;
 
 const num = (v: number | string | null) => (v === null ? null : Number(v));
@@ -74,12 +92,18 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
     note: row.note ?? undefined,
     enabled: Boolean(row.enabled),
     disabledReason: row.disabled_reason ?? undefined,
+    disabledBy: row.disabled_by === 'user' || row.disabled_by === 'failures' ? row.disabled_by : undefined,
     variables: box.decryptJson(row.variables_enc),
     persisted: row.persisted_enc ? box.decryptJson(row.persisted_enc) : {},
     schedule: JSON.parse(row.schedule) as Schedule,
+    randomDelay: row.random_delay ? (JSON.parse(row.random_delay) as RandomDelay) : null,
     retry: JSON.parse(row.retry) as Retry,
     push: JSON.parse(row.push) as PushSettings,
     nextRunAt: num(row.next_run_at),
+    nextTrigger: row.next_trigger === 'retry' ? 'retry' : 'auto',
+    runningSince: num(row.running_since),
+    runningRunId: num(row.running_run_id),
+    claimedSlotAt: num(row.claimed_slot_at),
     version: Number(row.version),
     consecutiveFailures: Number(row.consecutive_failures),
     successCount: Number(row.success_count),
@@ -98,6 +122,10 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
     if ('note' in t) row.note = t.note ?? null;
     if (t.enabled !== undefined) row.enabled = t.enabled ? 1 : 0;
     if ('disabledReason' in t) row.disabled_reason = t.disabledReason ?? null;
+    if ('disabledBy' in t) row.disabled_by = t.disabledBy ?? null;
+    if ('randomDelay' in t) row.random_delay = t.randomDelay ? JSON.stringify(t.randomDelay) : null;
+    if (t.nextTrigger !== undefined) row.next_trigger = t.nextTrigger;
+    if (t.consecutiveFailures !== undefined) row.consecutive_failures = t.consecutiveFailures;
     if (t.variables !== undefined) row.variables_enc = box.encryptJson(t.variables);
     if (t.persisted !== undefined) row.persisted_enc = box.encryptJson(t.persisted);
     if (t.schedule !== undefined) row.schedule = JSON.stringify(t.schedule);
@@ -134,19 +162,44 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
       return (await table().where({ user_id: userId }).orderBy('id', 'desc').limit(limit)).map(toTask);
     },
 
-    /** Records a finished run's outcome on the task. */
-    async recordOutcome(id: number, outcome: { runId: number; success: boolean; finishedAt: number; persisted?: Record<string, string> }): Promise<void> {
-      const changes: Record<string, unknown> = { last_run_id: outcome.runId, updated_at: outcome.finishedAt };
+    /** A page of the user's tasks, filtered by group and status, newest first. */
+    async pageForUser(userId: number, q: { group?: string; status?: 'enabled' | 'disabled' | 'failing'; limit: number; offset: number }): Promise<{ items: Task[]; total: number }> {
+      const base = () => {
+        const query = table().where({ user_id: userId });
+        if (q.group === '') query.whereNull('group_name');
+        else if (q.group !== undefined) query.andWhere({ group_name: q.group });
+        if (q.status === 'enabled') query.andWhere({ enabled: 1 });
+        if (q.status === 'disabled') query.andWhere({ enabled: 0 });
+        if (q.status === 'failing') query.andWhere('consecutive_failures', '>', 0);
+        return query;
+      };
+      const [rows, count] = await Promise.all([base().orderBy('id', 'desc').limit(q.limit).offset(q.offset), base().count({ n: '*' }).first()]);
+      return { items: rows.map(toTask), total: Number((count as { n: number | string } | undefined)?.n ?? 0) };
+    },
+
+    async groupsForUser(userId: number): Promise<string[]> {
+      const rows = await table().distinct('group_name').where({ user_id: userId }).whereNotNull('group_name').orderBy('group_name');
+      return rows.map((r) => r.group_name as string);
+    },
+
+    /**
+     * Writes what a finished run changes on the task and frees it for its next run. The counters move
+     * in SQL so that nothing read before the run is written back stale.
+     */
+    async completeRun(id: number, outcome: { runId: number; success: boolean; finishedAt: number; changes: TaskWrite }): Promise<void> {
+      const row: Record<string, unknown> = { ...toRow(outcome.changes), last_run_id: outcome.runId, updated_at: outcome.finishedAt };
+      row.running_since = null;
+      row.running_run_id = null;
+      row.claimed_slot_at = null;
       if (outcome.success) {
-        changes.success_count = knex.raw('success_count + 1');
-        changes.consecutive_failures = 0;
-        changes.last_success_at = outcome.finishedAt;
+        row.success_count = knex.raw('success_count + 1');
+        row.last_success_at = outcome.finishedAt;
       } else {
-        changes.failure_count = knex.raw('failure_count + 1');
-        changes.last_failure_at = outcome.finishedAt;
+        row.failure_count = knex.raw('failure_count + 1');
+        row.last_failure_at = outcome.finishedAt;
       }
-      if (outcome.persisted) changes.persisted_enc = box.encryptJson(outcome.persisted);
-      await table().where({ id }).update(changes);
+      row.version = knex.raw('version + 1');
+      await table().where({ id }).update(row);
     },
 
     async countForTemplate(templateId: number): Promise<number> {

@@ -3,14 +3,17 @@
 import { Router, type Request, type Response } from 'express';
 import { parseInput } from '../lib/validation.js';
 import { flash } from '../web/flash.js';
-import { idParam, renderFormError } from '../web/forms.js';
-import { renderPage } from '../web/render.js';
-import { requirePageUser } from '../accounts/auth-middleware.js';
+import { idParam, keptValues, renderFormError } from '../web/forms.js';
+import { renderPage, renderPartial } from '../web/render.js';
+import { requirePageUser, safeNext } from '../accounts/auth-middleware.js';
+import { AppError } from '../lib/errors.js';
+import { TIME_ZONES } from '../lib/timezone.js';
+import { FORM_FIELD_OF, randomDelayFromForm, retryFromForm, scheduleFormValues, scheduleFromForm } from './form.js';
 import { maskSecret } from '../db/secret-box.js';
 import type { TemplatesService } from '../templates/service.js';
 import type { Template } from '../templates/repo.js';
 import { RUNS_PAGE_SIZE, type RunsService } from '../runs/service.js';
-import { taskPatchSchema, taskSchema } from './schema.js';
+import { scheduleSchema, taskPatchSchema, taskSchema } from './schema.js';
 import { secretNames, type TasksService } from './service.js';
 import type { Task } from './repo.js';
 
@@ -39,12 +42,6 @@ export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesServ
   const router = Router();
   router.use(['/tasks', '/runs'], requirePageUser);
 
-  router.get('/tasks', async (req, res) => {
-    const list = await tasks.list(req.user!);
-    const lastRuns = new Map((await runs.lastRuns(list.flatMap((t) => (t.lastRunId ? [t.lastRunId] : [])))).map((r) => [r.id, r]));
-    await renderPage(req, res, 'tasks/list', { title: req.t('tasks.title'), tasks: list, lastRuns });
-  });
-
   async function ownTemplates(req: Request) {
     return (await templates.list(req.user!)).filter((t) => t.userId === req.user!.id);
   }
@@ -64,9 +61,27 @@ export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesServ
         errors: locals.errors ?? {},
         formError: locals.formError,
         stored: locals.task ? storedHints(locals.task, t!) : {},
+        preview: previewFor(req, locals.values ?? {}),
+        timeZones: TIME_ZONES,
       },
       status,
     );
+  }
+
+  /** The next five run times for the schedule in the form, or nothing while it is not valid. */
+  function previewFor(req: Request, values: Body): { zone: string; slots: number[] } | undefined {
+    const parsed = scheduleSchema.safeParse(scheduleFromForm(values));
+    if (!parsed.success || parsed.data.type === 'manual') return undefined;
+    return tasks.preview(req.user!, parsed.data);
+  }
+
+  /** Re-renders the form with the schema's errors under the form's own field names. */
+  async function formErrors(req: Request, res: Response, err: unknown, locals: { template?: Template; task?: Task }) {
+    if (!(err instanceof AppError) || err.status >= 500 || err.status === 404) throw err;
+    const errors: Record<string, string> = {};
+    for (const [path, message] of Object.entries(err.fields ?? {})) errors[FORM_FIELD_OF[path] ?? path] = req.t(message.key, message.params);
+    const formError = err.fields ? undefined : req.t(err.messageKey, err.params);
+    await renderForm(req, res, { ...locals, values: keptValues(req.body), errors, formError }, err.status);
   }
 
   /** What the form shows of stored values: plain ones as they are, secret ones as "set, ends in …". */
@@ -80,22 +95,39 @@ export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesServ
     if (!Number.isSafeInteger(templateId) || templateId <= 0) return renderForm(req, res, {});
     const template = await templates.owned(req.user!, templateId);
     const defaults = Object.fromEntries(template.variables.filter((v) => !v.secret && v.default).map((v) => [v.name, v.default]));
-    await renderForm(req, res, { template, values: { name: template.name, enabled: 'on', variables: defaults } });
+    await renderForm(req, res, { template, values: { name: template.name, enabled: 'on', runNow: '', variables: defaults, scheduleType: 'daily', dailyTime: '08:00', retryCount: '8' } });
   });
 
   router.post('/tasks/new', async (req, res) => {
     const body = (req.body ?? {}) as Body;
     const templateId = Number(body.templateId);
     const template = Number.isSafeInteger(templateId) && templateId > 0 ? await templates.owned(req.user!, templateId).catch(() => undefined) : undefined;
+    if (body.op === 'preview') return renderForm(req, res, { template, values: keptValues(body) });
     try {
       const variables = template ? (variablesFromForm(body, template, false) as Record<string, string>) : {};
-      const input = parseInput(taskSchema, { templateId, name: text(body.name), group: text(body.group), note: text(body.note), enabled: body.enabled === 'on', variables });
+      const input = parseInput(taskSchema, {
+        templateId,
+        name: text(body.name),
+        group: text(body.group),
+        note: text(body.note),
+        enabled: body.enabled === 'on',
+        variables,
+        schedule: scheduleFromForm(body),
+        randomDelay: randomDelayFromForm(body),
+        retry: retryFromForm(body),
+        runNow: body.runNow === 'on',
+      });
       const task = await tasks.create(req.user!, input);
       flash(req, 'success', 'flash.task_created');
       res.redirect(303, `/tasks/${task.id}`);
     } catch (err) {
-      await renderFormError(req, res, err, 'tasks/form', { title: req.t('tasks.new_title'), templates: template ? [] : await ownTemplates(req), template, task: undefined, stored: {} });
+      await formErrors(req, res, err, { template });
     }
+  });
+
+  // The preview of the next runs, as the form changes (htmx), without saving anything.
+  router.post('/tasks/preview', async (req, res) => {
+    await renderPartial(req, res, 'tasks/_preview', { preview: previewFor(req, (req.body ?? {}) as Body) });
   });
 
   router.get('/tasks/:id', async (req, res) => {
@@ -118,12 +150,17 @@ export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesServ
     const { task, template } = await tasks.withTemplate(req.user!, idParam(req));
     const secret = secretNames(template);
     const variables = Object.fromEntries(Object.entries(task.variables).filter(([k]) => !secret.has(k)));
-    await renderForm(req, res, { task, template, values: { name: task.name, group: task.group ?? '', note: task.note ?? '', enabled: task.enabled ? 'on' : '', variables } });
+    await renderForm(req, res, {
+      task,
+      template,
+      values: { name: task.name, group: task.group ?? '', note: task.note ?? '', enabled: task.enabled ? 'on' : '', variables, ...scheduleFormValues(task) },
+    });
   });
 
   router.post('/tasks/:id/edit', async (req, res) => {
     const { task, template } = await tasks.withTemplate(req.user!, idParam(req));
     const body = (req.body ?? {}) as Body;
+    if (body.op === 'preview') return renderForm(req, res, { task, template, values: keptValues(body) });
     try {
       const patch = parseInput(taskPatchSchema, {
         name: text(body.name),
@@ -131,17 +168,36 @@ export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesServ
         note: text(body.note),
         enabled: body.enabled === 'on',
         variables: variablesFromForm(body, template, true),
+        schedule: scheduleFromForm(body),
+        randomDelay: randomDelayFromForm(body),
+        retry: retryFromForm(body),
+        runNow: body.runNow === 'on',
       });
       await tasks.update(req.user!, task.id, patch);
       flash(req, 'success', 'flash.task_saved');
       res.redirect(303, `/tasks/${task.id}`);
     } catch (err) {
-      await renderFormError(req, res, err, 'tasks/form', { title: req.t('tasks.edit_title', { name: task.name }), templates: [], template, task, stored: storedHints(task, template) });
+      await formErrors(req, res, err, { template, task });
     }
   });
 
+  router.post('/tasks/:id/toggle', async (req, res) => {
+    const task = await tasks.owned(req.user!, idParam(req));
+    await tasks.update(req.user!, task.id, { enabled: !task.enabled });
+    flash(req, 'success', task.enabled ? 'flash.task_disabled' : 'flash.task_enabled', { name: task.name });
+    res.redirect(303, safeNext(req.body?.next, `/tasks/${task.id}`));
+  });
+
   router.post('/tasks/:id/run', async (req, res) => {
-    const run = await runs.runTask(req.user!, idParam(req));
+    const id = idParam(req);
+    let run;
+    try {
+      run = await runs.runTask(req.user!, id);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'task_running') throw err;
+      flash(req, 'info', 'errors.task_running');
+      return res.redirect(303, `/tasks/${id}`);
+    }
     flash(req, run.status === 'success' ? 'success' : 'error', run.status === 'success' ? 'flash.run_succeeded' : 'flash.run_failed');
     res.redirect(303, `/runs/${run.id}`);
   });

@@ -1,10 +1,51 @@
 // What a task is: a template, the user's variables for it, a schedule, retry and push settings.
-// API.md "Tasks". The scheduler issue adds the cron, daily and interval schedules.
+// API.md "Tasks"; the schedule rules are SEMANTICS.md §2–3.
 import { z } from 'zod';
+import { canonicalTimeZone, isValidTimeZone } from '../lib/timezone.js';
+import { cronProblem } from '../scheduler/schedule.js';
 
-export const scheduleSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('manual') }).strict()], {
-  error: 'errors.schedule_type',
-});
+const timezone = z
+  .string()
+  .max(64)
+  .refine(isValidTimeZone, { error: 'errors.timezone_invalid' })
+  .transform((v) => canonicalTimeZone(v)!)
+  .optional();
+
+export const scheduleSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('manual') }).strict(),
+    z
+      .object({
+        type: z.literal('cron'),
+        expression: z
+          .string()
+          .trim()
+          .min(1, { error: 'errors.required' })
+          .max(200)
+          .superRefine((expr, ctx) => {
+            const problem = cronProblem(expr);
+            if (problem) ctx.addIssue({ code: 'custom', message: 'errors.cron_invalid', params: { problem } });
+          }),
+        timezone,
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('daily'),
+        time: z.string().trim().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, { error: 'errors.daily_time' }),
+        timezone,
+      })
+      .strict(),
+    z.object({ type: z.literal('interval'), seconds: z.number().int().min(60).max(366 * 24 * 3600) }).strict(),
+  ],
+  { error: 'errors.schedule_type' },
+);
+
+export const randomDelaySchema = z
+  .object({ min: z.number().int().min(0).max(604_800), max: z.number().int().min(0).max(604_800) })
+  .strict()
+  .refine((d) => d.min <= d.max, { path: ['max'], error: 'errors.delay_order' });
 
 export const retrySchema = z
   .object({
@@ -33,6 +74,7 @@ export const taskSchema = z
     enabled: z.boolean().default(true),
     variables: z.record(z.string(), variableValue).default({}),
     schedule: scheduleSchema.default({ type: 'manual' }),
+    randomDelay: randomDelaySchema.nullable().optional(),
     retry: retrySchema.default({ count: 8, intervalSeconds: null }),
     push: pushSchema.default({ enabled: true }),
     runNow: z.boolean().optional(),
@@ -48,6 +90,7 @@ export const taskPatchSchema = z
     enabled: z.boolean(),
     variables: z.record(z.string(), variableValue.nullable()),
     schedule: scheduleSchema,
+    randomDelay: randomDelaySchema.nullable(),
     retry: retrySchema,
     push: pushSchema,
     runNow: z.boolean(),
@@ -58,6 +101,7 @@ export const taskPatchSchema = z
 export type TaskInput = z.infer<typeof taskSchema>;
 export type TaskPatch = z.infer<typeof taskPatchSchema>;
 export type Schedule = z.infer<typeof scheduleSchema>;
+export type RandomDelay = z.infer<typeof randomDelaySchema>;
 export type Retry = z.infer<typeof retrySchema>;
 export type PushSettings = z.infer<typeof pushSchema>;
 

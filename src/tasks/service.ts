@@ -7,9 +7,13 @@ import type { SecretBox } from '../db/secret-box.js';
 import type { User } from '../accounts/users-repo.js';
 import { templatesRepo, type Template } from '../templates/repo.js';
 import { tasksRepo, type Task, type TaskWrite } from './repo.js';
-import { PROXY_VARIABLE, type TaskInput, type TaskPatch } from './schema.js';
+import { PROXY_VARIABLE, type Schedule, type TaskInput, type TaskPatch } from './schema.js';
+import { firstSlot } from '../scheduler/after-run.js';
+import { previewSlots } from '../scheduler/schedule.js';
 
-export type TasksDeps = { knex: Knex; box: SecretBox; clock?: Clock };
+export type TasksDeps = { knex: Knex; box: SecretBox; clock?: Clock; defaultTimezone: string; random?: () => number };
+
+export const TASKS_PAGE_SIZE = 50;
 
 export const secretNames = (template: Pick<Template, 'variables'>) => new Set(template.variables.filter((v) => v.secret).map((v) => v.name));
 
@@ -21,9 +25,14 @@ function checkVariableNames(template: Template, names: string[]): void {
   if (Object.keys(fields).length) throw invalid(fields);
 }
 
-export function createTasksService({ knex, box, clock = systemClock }: TasksDeps) {
+export function createTasksService({ knex, box, clock = systemClock, defaultTimezone, random = Math.random }: TasksDeps) {
   const repo = tasksRepo(knex, box);
   const templates = templatesRepo(knex, box);
+
+  /** The zone a task's slots are computed in: its schedule's, else its owner's, else the site's. */
+  function zoneFor(user: User, schedule: Schedule): string {
+    return ('timezone' in schedule ? schedule.timezone : undefined) ?? user.timezone ?? defaultTimezone;
+  }
 
   async function owned(user: User, id: number): Promise<Task> {
     const task = await repo.findById(id);
@@ -53,6 +62,34 @@ export function createTasksService({ knex, box, clock = systemClock }: TasksDeps
       return repo.listForUser(user.id);
     },
 
+    page(user: User, q: { group?: string; status?: 'enabled' | 'disabled' | 'failing'; page: number }) {
+      return repo.pageForUser(user.id, { group: q.group, status: q.status, limit: TASKS_PAGE_SIZE, offset: (Math.max(1, q.page) - 1) * TASKS_PAGE_SIZE });
+    },
+
+    groups(user: User): Promise<string[]> {
+      return repo.groupsForUser(user.id);
+    },
+
+    /** Applies one change to several of the user's tasks; ids that are not theirs are skipped. */
+    async bulk(user: User, ids: number[], action: { type: 'enable' | 'disable' | 'delete' } | { type: 'schedule'; schedule: Schedule }): Promise<number> {
+      let done = 0;
+      for (const id of [...new Set(ids)].slice(0, 500)) {
+        const task = await repo.findById(id);
+        if (!task || task.userId !== user.id) continue;
+        if (action.type === 'delete') await repo.delete(id);
+        else if (action.type === 'schedule') await this.update(user, id, { schedule: action.schedule });
+        else await this.update(user, id, { enabled: action.type === 'enable' });
+        done++;
+      }
+      return done;
+    },
+
+    /** The next `count` slots of a schedule, for the form's preview (without random delay). */
+    preview(user: User, schedule: Schedule, count = 5): { zone: string; slots: number[] } {
+      const zone = zoneFor(user, schedule);
+      return { zone, slots: previewSlots(schedule, zone, clock.now(), count) };
+    },
+
     /** For lists: which variables are secret, per template of the given tasks (one query). */
     async secretNamesByTemplate(user: User, list: Task[]): Promise<Map<number, Set<string>>> {
       const ids = [...new Set(list.map((t) => t.templateId))];
@@ -74,9 +111,11 @@ export function createTasksService({ knex, box, clock = systemClock }: TasksDeps
           enabled: input.enabled,
           variables,
           schedule: input.schedule,
+          randomDelay: input.randomDelay ?? null,
           retry: input.retry,
           push: input.push,
-          nextRunAt: null,
+          nextRunAt: input.enabled ? firstSlot({ schedule: input.schedule, randomDelay: input.randomDelay ?? null }, zoneFor(user, input.schedule), clock.now(), input.runNow, random) : null,
+          disabledBy: input.enabled ? undefined : 'user',
         },
         clock.now(),
       );
@@ -86,12 +125,24 @@ export function createTasksService({ knex, box, clock = systemClock }: TasksDeps
     async update(user: User, id: number, patch: TaskPatch): Promise<Task> {
       const task = await owned(user, id);
       const changes: TaskWrite = {};
-      for (const key of ['name', 'group', 'note', 'schedule', 'retry', 'push'] as const) {
+      for (const key of ['name', 'group', 'note', 'schedule', 'randomDelay', 'retry', 'push'] as const) {
         if (key in patch) (changes as Record<string, unknown>)[key] = patch[key];
       }
+      const enabled = patch.enabled ?? task.enabled;
       if (patch.enabled !== undefined && patch.enabled !== task.enabled) {
         changes.enabled = patch.enabled;
-        if (patch.enabled) changes.disabledReason = undefined;
+        changes.disabledBy = patch.enabled ? undefined : 'user';
+        changes.disabledReason = undefined;
+        if (patch.enabled) changes.consecutiveFailures = 0;
+      }
+      // A new schedule, re-enabling, or "run now" recomputes the next run at once (SEMANTICS §2).
+      // While the task runs, the end of the run computes it, from the schedule as it is then.
+      const reschedule = 'schedule' in patch || 'randomDelay' in patch || changes.enabled !== undefined || patch.runNow;
+      if (reschedule && task.runningSince === null) {
+        const schedule = patch.schedule ?? task.schedule;
+        const randomDelay = 'randomDelay' in patch ? (patch.randomDelay ?? null) : task.randomDelay;
+        changes.nextRunAt = enabled ? firstSlot({ schedule, randomDelay }, zoneFor(user, schedule), clock.now(), patch.runNow, random) : null;
+        changes.nextTrigger = 'auto';
       }
       if (patch.variables) {
         const template = (await templates.findById(task.templateId))!;

@@ -47,3 +47,9 @@ export async function renderPage(
   const html = await renderFile('layout', { ...all, body });
   res.status(status).type('html').send(html);
 }
+
+/** Renders a view without the layout: a fragment for htmx to swap in. */
+export async function renderPartial(req: Request, res: Response, view: string, locals: Record<string, unknown>): Promise<void> {
+  const html = await renderFile(view, { ...res.locals, t: req.t ?? translator('en'), lang: req.language ?? 'en', user: req.user, values: {}, errors: {}, ...locals });
+  res.type('html').send(html);
+}

@@ -57,7 +57,7 @@ for (const dialect of DIALECTS) {
       const typo = await call('POST', '/tasks', { templateId, name: 'typo', variables: { cokie: 'x' } });
       assert.equal(typo.status, 400);
       assert.deepEqual(typo.body.error.fields, { 'variables.cokie': 'The template declares no such variable.' });
-      const bad = await call('POST', '/tasks', { templateId: 'abc', name: '', schedule: { type: 'cron' } });
+      const bad = await call('POST', '/tasks', { templateId: 'abc', name: '', schedule: { type: 'weekly' } });
       assert.equal(bad.status, 400);
       assert.ok(bad.body.error.fields.templateId && bad.body.error.fields.name && bad.body.error.fields['schedule.type'], JSON.stringify(bad.body.error.fields));
       assert.equal((await call('POST', '/tasks', { templateId: 999999, name: 'x' })).body.error.fields.templateId, 'There is no such template.');

@@ -1,0 +1,105 @@
+// SQL of the scheduler: due tasks, claims, leases. Every claim is a compare-and-set on (id, version),
+// so of several instances (or loops) exactly one wins a slot; the run row is written in the same
+// short transaction, so a claimed task always has a run that a lease protects.
+import type { Knex } from 'knex';
+import type { RunTrigger } from '../runs/repo.js';
+
+export type DueTask = { id: number; version: number; userId: number; nextRunAt: number; nextTrigger: RunTrigger };
+
+type Row = { id: number; version: number; user_id: number; next_run_at: number | string; next_trigger: string };
+
+export function claimsRepo(knex: Knex) {
+  return {
+    /** Tasks due at `now`, earliest first: an index range on next_run_at, whatever the table's size. */
+    async due(now: number, limit: number): Promise<DueTask[]> {
+      const rows = (await knex('tasks')
+        .select('id', 'version', 'user_id', 'next_run_at', 'next_trigger')
+        .where('next_run_at', '<=', now)
+        .whereNull('running_since')
+        .orderBy('next_run_at')
+        .limit(limit)) as Row[];
+      return rows.map((r) => ({
+        id: Number(r.id),
+        version: Number(r.version),
+        userId: Number(r.user_id),
+        nextRunAt: Number(r.next_run_at),
+        nextTrigger: r.next_trigger === 'retry' ? 'retry' : 'auto',
+      }));
+    },
+
+    /** The earliest next_run_at of all tasks (the first entry of the index), or null. */
+    async earliest(): Promise<number | null> {
+      const row = (await knex('tasks').min({ at: 'next_run_at' }).first()) as { at: number | string | null } | undefined;
+      return row?.at == null ? null : Number(row.at);
+    },
+
+    /** Claims a due task for its slot; the new run's id, or null when someone else got it first. */
+    async claim(task: DueTask, now: number, lease: { owner: string; ms: number }): Promise<number | null> {
+      return knex.transaction(async (trx) => {
+        const changed = await trx('tasks')
+          .where({ id: task.id, version: task.version })
+          .whereNull('running_since')
+          .update({ next_run_at: null, running_since: now, claimed_slot_at: task.nextRunAt, version: task.version + 1 });
+        if (changed !== 1) return null;
+        const [runId] = await trx('task_runs').insert({
+          task_id: task.id,
+          user_id: task.userId,
+          trigger: task.nextTrigger,
+          status: 'running',
+          started_at: now,
+          lease_owner: lease.owner,
+          lease_expires_at: now + lease.ms,
+        });
+        await trx('tasks').where({ id: task.id }).update({ running_run_id: Number(runId) });
+        return Number(runId);
+      });
+    },
+
+    /** A manual run: only when the task is not running already. Leaves next_run_at alone. */
+    async claimManual(taskId: number, userId: number, now: number, lease: { owner: string; ms: number }, trigger: RunTrigger = 'manual'): Promise<number | null> {
+      return knex.transaction(async (trx) => {
+        const changed = await trx('tasks').where({ id: taskId, user_id: userId }).whereNull('running_since').update({ running_since: now });
+        if (changed !== 1) return null;
+        const [runId] = await trx('task_runs').insert({
+          task_id: taskId,
+          user_id: userId,
+          trigger,
+          status: 'running',
+          started_at: now,
+          lease_owner: lease.owner,
+          lease_expires_at: now + lease.ms,
+        });
+        await trx('tasks').where({ id: taskId }).update({ running_run_id: Number(runId) });
+        return Number(runId);
+      });
+    },
+
+    /** Keeps this instance's runs alive: one statement for all of them, not one timer per run. */
+    async heartbeat(owner: string, now: number, leaseMs: number): Promise<number> {
+      return knex('task_runs').where({ lease_owner: owner, status: 'running' }).update({ lease_expires_at: now + leaseMs });
+    },
+
+    /** Runs whose process stopped renewing their lease. */
+    async expired(now: number, limit: number): Promise<{ id: number; taskId: number; trigger: RunTrigger; startedAt: number }[]> {
+      const rows = await knex('task_runs').select('id', 'task_id', 'trigger', 'started_at').where({ status: 'running' }).andWhere('lease_expires_at', '<', now).limit(limit);
+      return rows.map((r) => ({ id: Number(r.id), taskId: Number(r.task_id), trigger: r.trigger as RunTrigger, startedAt: Number(r.started_at) }));
+    },
+
+    /** Gives up this instance's leases (shutdown): another instance's reaper takes the runs over at once. */
+    async releaseLeases(owner: string, now: number): Promise<number> {
+      return knex('task_runs').where({ lease_owner: owner, status: 'running' }).update({ lease_expires_at: now - 1 });
+    },
+
+    /** Tasks whose slot was missed by more than `graceMs` (downtime): spread them over the next minute. */
+    async overdue(before: number, limit: number): Promise<{ id: number; version: number }[]> {
+      const rows = await knex('tasks').select('id', 'version').where('next_run_at', '<', before).whereNull('running_since').orderBy('next_run_at').limit(limit);
+      return rows.map((r) => ({ id: Number(r.id), version: Number(r.version) }));
+    },
+
+    async reschedule(id: number, version: number, at: number): Promise<boolean> {
+      return (await knex('tasks').where({ id, version }).whereNull('running_since').update({ next_run_at: at, version: version + 1 })) === 1;
+    },
+  };
+}
+
+export type ClaimsRepo = ReturnType<typeof claimsRepo>;

@@ -1,0 +1,80 @@
+// The dashboard (/tasks): every task with its next run, last run and streak; filters by group and
+// status; bulk enable, disable, delete (after a confirmation) and "set schedule".
+import { Router, type Request } from 'express';
+import { AppError } from '../lib/errors.js';
+import { flash } from '../web/flash.js';
+import { renderPage } from '../web/render.js';
+import { requirePageUser } from '../accounts/auth-middleware.js';
+import type { RunsService } from '../runs/service.js';
+import { scheduleSchema } from './schema.js';
+import { scheduleFromForm } from './form.js';
+import { TASKS_PAGE_SIZE, type TasksService } from './service.js';
+
+const STATUSES = ['enabled', 'disabled', 'failing'] as const;
+type Status = (typeof STATUSES)[number];
+
+function filtersOf(q: Request['query']) {
+  const group = typeof q.group === 'string' && q.group !== '*' ? q.group.slice(0, 100) : undefined;
+  const status = STATUSES.includes(q.status as Status) ? (q.status as Status) : undefined;
+  const page = Math.max(1, Number.parseInt(String(q.page ?? '1'), 10) || 1);
+  return { group, status, page };
+}
+
+function idsOf(body: Record<string, unknown>): number[] {
+  return [body.ids ?? []].flat().map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+}
+
+export function dashboardRoutes({ tasks, runs }: { tasks: TasksService; runs: RunsService }) {
+  const router = Router();
+  router.use('/tasks', requirePageUser);
+
+  router.get('/tasks', async (req, res) => {
+    const filters = filtersOf(req.query);
+    const [{ items, total }, groups] = await Promise.all([tasks.page(req.user!, filters), tasks.groups(req.user!)]);
+    const lastRuns = new Map((await runs.lastRuns(items.flatMap((t) => (t.lastRunId ? [t.lastRunId] : [])))).map((r) => [r.id, r]));
+    const query = new URLSearchParams(Object.entries({ group: filters.group ?? '', status: filters.status ?? '' }).filter(([, v]) => v !== '')).toString();
+    await renderPage(req, res, 'tasks/list', {
+      title: req.t('tasks.title'),
+      tasks: items,
+      lastRuns,
+      groups,
+      filters,
+      total,
+      pages: Math.max(1, Math.ceil(total / TASKS_PAGE_SIZE)),
+      query,
+      back: req.originalUrl,
+    });
+  });
+
+  router.post('/tasks/bulk', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const ids = idsOf(body);
+    const back = typeof body.back === 'string' && body.back.startsWith('/tasks') ? body.back : '/tasks';
+    if (ids.length === 0) {
+      flash(req, 'error', 'tasks.bulk_none');
+      return res.redirect(303, back);
+    }
+    const action = String(body.action ?? '');
+    if (action === 'delete' && body.confirm !== 'yes') {
+      const chosen = (await Promise.all(ids.map((id) => tasks.owned(req.user!, id).catch(() => undefined)))).filter((t) => t !== undefined);
+      return renderPage(req, res, 'tasks/bulk-delete', { title: req.t('tasks.bulk_delete_title'), chosen, back });
+    }
+    let done: number;
+    if (action === 'enable' || action === 'disable' || action === 'delete') {
+      done = await tasks.bulk(req.user!, ids, { type: action });
+    } else if (action === 'schedule') {
+      const parsed = scheduleSchema.safeParse(scheduleFromForm(body));
+      if (!parsed.success) {
+        flash(req, 'error', 'tasks.bulk_schedule_invalid');
+        return res.redirect(303, back);
+      }
+      done = await tasks.bulk(req.user!, ids, { type: 'schedule', schedule: parsed.data });
+    } else {
+      throw new AppError(400, 'invalid_input', 'errors.unknown_action');
+    }
+    flash(req, 'success', `tasks.bulk_done_${action}`, { count: done });
+    res.redirect(303, back);
+  });
+
+  return router;
+}

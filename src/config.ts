@@ -55,6 +55,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   WORKER_CONCURRENCY: int(32, 1, 1000),
   WORKER_CONCURRENCY_PER_USER: int(8, 1, 1000),
+  RUN_LEASE_SECONDS: int(60, 2, 3600),
   MAIL_SMTP: z.string().optional(),
   MAIL_PORT: int(465, 1, 65535),
   MAIL_SSL: bool(true),
@@ -82,6 +83,8 @@ export type Config = Readonly<{
   workerConcurrency: number;
   /** How many runs of one user may run at once in one instance, so one user cannot starve the rest. */
   workerConcurrencyPerUser: number;
+  /** A run whose instance stops renewing its lease for this long is marked lost. */
+  runLeaseMs: number;
   mail: Readonly<{
     host?: string;
     port: number;
@@ -136,6 +139,7 @@ export function parseConfig(env: Env): Config {
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
     workerConcurrencyPerUser: e.WORKER_CONCURRENCY_PER_USER,
+    runLeaseMs: e.RUN_LEASE_SECONDS * 1000,
     mail: Object.freeze({
       host: e.MAIL_SMTP,
       port: e.MAIL_PORT,

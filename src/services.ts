@@ -12,16 +12,13 @@ import { createTemplatesService } from './templates/service.js';
 import { createTasksService } from './tasks/service.js';
 import { createRunsService } from './runs/service.js';
 
-/** How long a run's lease lasts without a heartbeat before the reaper calls the run lost. */
-export const LEASE_MS = 60_000;
-
 export type ServiceDeps = { config: Config; db: Db; clock?: Clock; http?: HttpClient; instanceId?: string };
 
 export function createServices({ config, db, clock = systemClock, http, instanceId }: ServiceDeps) {
   if (!config.appSecret) throw new Error('services need config.appSecret');
   const box = createSecretBox(config.appSecret);
   const httpClient = http ?? createHttpClient({ allowPrivateNetwork: config.allowPrivateNetwork, proxy: config.proxy });
-  const lease = { owner: instanceId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`, ms: LEASE_MS };
+  const lease = { owner: instanceId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`, ms: config.runLeaseMs };
   const knex = db.knex;
   return {
     clock,

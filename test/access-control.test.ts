@@ -100,6 +100,7 @@ const OWNED: OwnedKind[] = [
           assert.equal(res.status, 200);
           assert.equal(res.body.name, 'private task');
           assert.equal(res.body.successCount + res.body.failureCount, 0, 'nobody ran it');
+          assert.equal(res.body.enabled, true, 'nobody toggled it');
         },
       };
     },
@@ -117,6 +118,7 @@ const OWNED: OwnedKind[] = [
       { via: 'page', method: 'GET', path: (id) => `/tasks/${id}/edit`, ownerStatus: 200 },
       { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/edit`, body: { name: 'renamed' }, ownerStatus: 303 },
       { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/run`, ownerStatus: 303 },
+      { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/toggle`, ownerStatus: 303 },
       { via: 'page', method: 'GET', path: (id) => `/tasks/${id}/delete`, ownerStatus: 200 },
       { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/delete`, ownerStatus: 303 },
     ],

@@ -8,6 +8,7 @@ import { sessionsRepo } from './accounts/session-store.js';
 import { purgeExpiredRateLimits } from './accounts/rate-limit.js';
 import { siteSettingsRepo } from './accounts/site-settings.js';
 import { claimsRepo } from './scheduler/claims.js';
+import { outboxRepo } from './push/outbox-repo.js';
 import type { RunsService } from './runs/service.js';
 
 export type JobDeps = { db: Db; clock: Clock; runs: Pick<RunsService, 'markLost'> };
@@ -42,6 +43,15 @@ export const SYSTEM_JOBS: SystemJob[] = [
         if (ids.length === 0) return removed;
         removed += await db.knex('task_runs').whereIn('id', ids).delete();
       }
+    },
+  },
+  {
+    // Push history (sent and failed messages) with the same retention as runs; queued ones wait on.
+    name: 'purge-old-push-messages',
+    schedule: '47 3 * * *',
+    async run({ db, clock }) {
+      const { logRetentionDays } = await siteSettingsRepo(db.knex).get();
+      return outboxRepo(db.knex).purgeFinished(clock.now() - logRetentionDays * DAY_MS, PURGE_BATCH);
     },
   },
 ];

@@ -1,0 +1,216 @@
+// SQL of the outbox (push_messages): enqueueing, and the dispatcher's claims, leases and outcomes.
+// Every claim is a compare-and-set (status queued → sending), so of several instances exactly one
+// sends a message; every outcome is written only by the lease owner still holding the message, so a
+// late answer after the reaper gave the message to someone else changes nothing.
+import type { Knex } from 'knex';
+
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed';
+
+export type EnqueueInput = {
+  userId: number;
+  /** The registrations to push to; null: all of the user's enabled registrations. */
+  registrationIds: readonly number[] | null;
+  event: string;
+  title: string;
+  body: string;
+  data?: Record<string, unknown>;
+  taskId?: number;
+  runId?: number;
+  /** Makes the enqueue idempotent: stored per registration as `<dedupKey>:<registrationId>`. */
+  dedupKey?: string;
+};
+
+/** A queued row the dispatcher may claim. */
+export type DueMessage = { id: number; registrationId: number; nextAttemptAt: number };
+
+/** A claimed message with what sending it needs. */
+export type OutgoingMessage = {
+  id: number;
+  userId: number;
+  registrationId: number;
+  event: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown> | null;
+  attempts: number;
+  createdAt: number;
+  accountEmail: string | undefined;
+};
+
+export type Lease = { owner: string; ms: number };
+
+function isDuplicateKey(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * Queues one message per registration — only the user's own, enabled ones — and returns the new rows'
+ * ids. With a dedupKey a registration that has its message already gets no second one. Takes a knex
+ * or a transaction, so a caller's claim and its messages commit together.
+ */
+export async function enqueue(knex: Knex | Knex.Transaction, input: EnqueueInput, now: number): Promise<number[]> {
+  if (input.registrationIds !== null && input.registrationIds.length === 0) return [];
+  const query = knex('push_registrations').where({ user_id: input.userId, enabled: 1 });
+  if (input.registrationIds !== null) query.whereIn('id', input.registrationIds);
+  const registrationIds = ((await query.orderBy('id').pluck('id')) as (number | string)[]).map(Number);
+  const ids: number[] = [];
+  for (const registrationId of registrationIds) {
+    try {
+      const [id] = await knex('push_messages').insert({
+        user_id: input.userId,
+        registration_id: registrationId,
+        event: input.event,
+        task_id: input.taskId ?? null,
+        run_id: input.runId ?? null,
+        title: input.title,
+        body: input.body,
+        data: input.data === undefined ? null : JSON.stringify(input.data),
+        status: 'queued',
+        attempts: 0,
+        next_attempt_at: now,
+        dedup_key: input.dedupKey === undefined ? null : `${input.dedupKey}:${registrationId}`,
+        created_at: now,
+      });
+      ids.push(Number(id));
+    } catch (err) {
+      // A failed statement leaves the rest of the transaction intact on SQLite and InnoDB alike.
+      if (input.dedupKey !== undefined && isDuplicateKey(err)) continue;
+      throw err;
+    }
+  }
+  return ids;
+}
+
+const n = (v: number | string | null | undefined) => (v == null ? null : Number(v));
+
+export function outboxRepo(knex: Knex) {
+  /** Writes an outcome only while `owner` still holds the message. */
+  const held = (id: number, owner: string) => knex('push_messages').where({ id, status: 'sending', lease_owner: owner });
+
+  return {
+    /** Queued messages due at `now`, earliest first, leaving out registrations busy in this process. */
+    async due(now: number, limit: number, skipRegistrations: number[] = []): Promise<DueMessage[]> {
+      const query = knex('push_messages').select('id', 'registration_id', 'next_attempt_at').where({ status: 'queued' }).andWhere('next_attempt_at', '<=', now);
+      if (skipRegistrations.length) query.whereNotIn('registration_id', skipRegistrations);
+      const rows = await query.orderBy([{ column: 'next_attempt_at' }, { column: 'id' }]).limit(limit);
+      return rows.map((r) => ({ id: Number(r.id), registrationId: Number(r.registration_id), nextAttemptAt: Number(r.next_attempt_at) }));
+    },
+
+    /** The earliest next attempt after `after`, or null: when the loop must look again. */
+    async earliest(after: number): Promise<number | null> {
+      const row = (await knex('push_messages').where({ status: 'queued' }).andWhere('next_attempt_at', '>', after).min({ at: 'next_attempt_at' }).first()) as
+        | { at: number | string | null }
+        | undefined;
+      return n(row?.at);
+    },
+
+    /** Claims a due message for one attempt; false when another instance got it first. */
+    async claim(id: number, now: number, lease: Lease): Promise<boolean> {
+      const changed = await knex('push_messages')
+        .where({ id, status: 'queued' })
+        .andWhere('next_attempt_at', '<=', now)
+        .update({ status: 'sending', lease_owner: lease.owner, lease_expires_at: now + lease.ms, attempts: knex.raw('attempts + 1') });
+      return changed === 1;
+    },
+
+    /** A claimed message with its owner's email; undefined when it went away (registration deleted). */
+    async load(id: number): Promise<OutgoingMessage | undefined> {
+      const r = await knex('push_messages as m')
+        .leftJoin('users as u', 'u.id', 'm.user_id')
+        .select('m.id', 'm.user_id', 'm.registration_id', 'm.event', 'm.title', 'm.body', 'm.data', 'm.attempts', 'm.created_at', 'u.email')
+        .where('m.id', id)
+        .first();
+      if (!r) return undefined;
+      return {
+        id: Number(r.id),
+        userId: Number(r.user_id),
+        registrationId: Number(r.registration_id),
+        event: r.event,
+        title: r.title,
+        body: r.body,
+        data: r.data == null ? null : (JSON.parse(r.data) as Record<string, unknown>),
+        attempts: Number(r.attempts),
+        createdAt: Number(r.created_at),
+        accountEmail: r.email ?? undefined,
+      };
+    },
+
+    /**
+     * When the registration may send again under a limit of `perMinute` in any 60 s: null now, or the
+     * moment the oldest of the last `perMinute` sends leaves the window.
+     */
+    async rateLimitedUntil(registrationId: number, perMinute: number, now: number): Promise<number | null> {
+      const sent = (await knex('push_messages')
+        .where({ registration_id: registrationId })
+        .andWhere('sent_at', '>', now - 60_000)
+        .orderBy('sent_at', 'desc')
+        .limit(perMinute)
+        .pluck('sent_at')) as (number | string)[];
+      return sent.length < perMinute ? null : Math.min(...sent.map(Number)) + 60_000;
+    },
+
+    async markSent(id: number, owner: string, registrationId: number, now: number): Promise<boolean> {
+      return knex.transaction(async (trx) => {
+        const changed = await held(id, owner)
+          .transacting(trx)
+          .update({ status: 'sent', sent_at: now, next_attempt_at: null, lease_owner: null, lease_expires_at: null });
+        if (changed === 1) await trx('push_registrations').where({ id: registrationId }).update({ last_sent_at: now });
+        return changed === 1;
+      });
+    },
+
+    /** A message that will not be sent: its error, and the registration's last error when it is about the channel. */
+    async markFailed(id: number, owner: string, error: string, now: number, registrationId?: number): Promise<boolean> {
+      return knex.transaction(async (trx) => {
+        const changed = await held(id, owner)
+          .transacting(trx)
+          .update({ status: 'failed', last_error: error, next_attempt_at: null, lease_owner: null, lease_expires_at: null });
+        if (changed === 1 && registrationId !== undefined) {
+          await trx('push_registrations').where({ id: registrationId }).update({ last_error: error, last_error_at: now });
+        }
+        return changed === 1;
+      });
+    },
+
+    /** Back to the queue for another attempt at `at`. */
+    async retryAt(id: number, owner: string, at: number, error: string): Promise<boolean> {
+      return (await held(id, owner).update({ status: 'queued', next_attempt_at: at, last_error: error, lease_owner: null, lease_expires_at: null })) === 1;
+    },
+
+    /** Over the rate limit: back to the queue for `at`, and the claim does not count as an attempt. */
+    async postpone(id: number, owner: string, at: number): Promise<boolean> {
+      return (await held(id, owner).update({ status: 'queued', next_attempt_at: at, attempts: knex.raw('attempts - 1'), lease_owner: null, lease_expires_at: null })) === 1;
+    },
+
+    /** Keeps this instance's sends alive: one statement for all of them. */
+    async heartbeat(owner: string, now: number, leaseMs: number): Promise<number> {
+      return knex('push_messages').where({ status: 'sending', lease_owner: owner }).update({ lease_expires_at: now + leaseMs });
+    },
+
+    /** Messages of a process that stopped renewing its lease go back to the queue, due now. */
+    async reapExpired(now: number): Promise<number> {
+      return knex('push_messages')
+        .where({ status: 'sending' })
+        .andWhere('lease_expires_at', '<', now)
+        .update({ status: 'queued', next_attempt_at: now, lease_owner: null, lease_expires_at: null });
+    },
+
+    /** Gives up this instance's leases (shutdown): another instance's reaper takes them at once. */
+    async releaseLeases(owner: string, now: number): Promise<number> {
+      return knex('push_messages').where({ status: 'sending', lease_owner: owner }).update({ lease_expires_at: now - 1 });
+    },
+
+    /** Sent and failed messages created before `before`, in batches; queued and sending ones stay. */
+    async purgeFinished(before: number, batch = 5000): Promise<number> {
+      let removed = 0;
+      for (;;) {
+        const ids = (await knex('push_messages').where('created_at', '<', before).whereIn('status', ['sent', 'failed']).limit(batch).pluck('id')) as number[];
+        if (ids.length === 0) return removed;
+        removed += await knex('push_messages').whereIn('id', ids).delete();
+      }
+    },
+  };
+}
+
+export type OutboxRepo = ReturnType<typeof outboxRepo>;

@@ -109,7 +109,9 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
   };
 
   async function runClaimed(taskId: number, runId: number, trigger: RunTrigger): Promise<Run> {
-    const task = (await tasks.findById(taskId))!;
+    const task = await tasks.findById(taskId);
+    // Deleted between its claim and now: the run row went with it (ON DELETE CASCADE).
+    if (!task) throw notFound();
     const template = (await templates.findById(task.templateId))!;
     const startedAt = (await runs.findById(runId))?.startedAt ?? clock.now();
     let outcome: RunOutcome;

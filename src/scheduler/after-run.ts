@@ -61,5 +61,7 @@ export function afterRun(task: Task, run: FinishedRun, tz: string, random = Math
 /** "failed 9 times in a row: <last error>" — how a task disabled by its failures explains itself. */
 export function disabledReasonText(task: Pick<Task, 'disabledBy' | 'disabledReason' | 'consecutiveFailures'>): string | undefined {
   if (!task.disabledReason) return undefined;
-  return task.disabledBy === 'failures' ? `failed ${task.consecutiveFailures} times in a row: ${task.disabledReason}` : task.disabledReason;
+  if (task.disabledBy !== 'failures') return task.disabledReason;
+  const times = task.consecutiveFailures === 1 ? 'once' : `${task.consecutiveFailures} times in a row`;
+  return `failed ${times}: ${task.disabledReason}`;
 }

@@ -10,14 +10,14 @@ type Row = { id: number; version: number; user_id: number; next_run_at: number |
 
 export function claimsRepo(knex: Knex) {
   return {
-    /** Tasks due at `now`, earliest first: an index range on next_run_at, whatever the table's size. */
-    async due(now: number, limit: number): Promise<DueTask[]> {
-      const rows = (await knex('tasks')
-        .select('id', 'version', 'user_id', 'next_run_at', 'next_trigger')
-        .where('next_run_at', '<=', now)
-        .whereNull('running_since')
-        .orderBy('next_run_at')
-        .limit(limit)) as Row[];
+    /**
+     * Tasks due at `now`, earliest first: an index range on next_run_at, whatever the table's size.
+     * The users in `skipUsers` (at their cap) are left out, so their backlog cannot hide the others.
+     */
+    async due(now: number, limit: number, skipUsers: number[] = []): Promise<DueTask[]> {
+      const query = knex('tasks').select('id', 'version', 'user_id', 'next_run_at', 'next_trigger').where('next_run_at', '<=', now).whereNull('running_since');
+      if (skipUsers.length) query.whereNotIn('user_id', skipUsers);
+      const rows = (await query.orderBy('next_run_at').limit(limit)) as Row[];
       return rows.map((r) => ({
         id: Number(r.id),
         version: Number(r.version),
@@ -27,9 +27,12 @@ export function claimsRepo(knex: Knex) {
       }));
     },
 
-    /** The earliest next_run_at of all tasks (the first entry of the index), or null. */
-    async earliest(): Promise<number | null> {
-      const row = (await knex('tasks').min({ at: 'next_run_at' }).first()) as { at: number | string | null } | undefined;
+    /**
+     * The earliest next_run_at after `after` (the first entry of the index past it), or null. Tasks
+     * due already but left waiting (running, or their user at the cap) must not wake the loop at once.
+     */
+    async earliest(after: number): Promise<number | null> {
+      const row = (await knex('tasks').where('next_run_at', '>', after).min({ at: 'next_run_at' }).first()) as { at: number | string | null } | undefined;
       return row?.at == null ? null : Number(row.at);
     },
 

@@ -43,6 +43,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
   let timer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let ticking = false;
+  /** Settles when the tick under way ends: a claim it is making may still start a run. */
+  let tickDone: Promise<void> = Promise.resolve();
   let again = false;
   let stopped = true;
   let lastTick = 0;
@@ -89,14 +91,18 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       return;
     }
     ticking = true;
+    let endTick!: () => void;
+    tickDone = new Promise((resolve) => (endTick = resolve));
     let sleep = maxSleep;
     try {
       const now = o.clock.now();
       lastTick = now;
       const room = o.concurrency - inFlight.size;
       if (room > 0) {
-        // Read more than the room, so that a user at their cap does not block the users after them.
-        const due = await o.claims.due(now, room * 4);
+        // Users at their cap are not read at all, and more than the room is read, so that neither a
+        // capped user's backlog nor a user reaching the cap in this batch holds up the users after them.
+        const capped = [...perUser].filter(([, n]) => n >= o.perUserConcurrency).map(([userId]) => userId);
+        const due = await o.claims.due(now, room * 4, capped);
         for (const task of pickFairly(due, room)) {
           if (stopped) break;
           const runId = await o.claims.claim(task, o.clock.now(), o.lease);
@@ -104,12 +110,14 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         }
         if (due.length >= room * 4) sleep = 0;
       }
-      const earliest = await o.claims.earliest();
+      // Due tasks left unclaimed wait for a run to end (which wakes the loop), not for the clock.
+      const earliest = await o.claims.earliest(now);
       if (earliest !== null) sleep = Math.min(sleep, earliest - o.clock.now());
     } catch (err) {
       o.log.error({ err }, 'scheduler tick failed; trying again shortly');
     } finally {
       ticking = false;
+      endTick();
       if (again) {
         again = false;
         sleep = 0;
@@ -146,7 +154,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       stopped = true;
       clearTimeout(timer);
       const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([Promise.allSettled([...inFlight]), deadline]);
+      // The tick under way may be claiming a task: its run is waited for too.
+      await Promise.race([tickDone.then(() => Promise.allSettled([...inFlight])), deadline]);
       clearInterval(heartbeat);
       if (inFlight.size > 0) {
         const released = await o.claims.releaseLeases(o.lease.owner, o.clock.now());

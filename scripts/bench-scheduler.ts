@@ -1,0 +1,225 @@
+// Scheduler benchmark: 100,000 tasks in a fresh database, of which 1,000 fall due at one instant,
+// each with one GET to a local HTTP server. Prints one JSON line per database:
+// {tasks, due, latencyP50Ms, latencyP99Ms, runsPerSec, idleCpuPct, rssMb, db}.
+//
+//   npm run bench:scheduler [-- --quick] [-- --concurrency=32 --tasks=100000 --due=1000 --idle-seconds=10
+//                            --warm-up-seconds=10 --db=sqlite|mysql]
+//
+// Three processes, so that each number belongs to the scheduler alone: this one seeds the database
+// and drives the burst; a child runs the real createServices + createScheduler (as main.ts wires
+// them) and measures its own CPU and RSS; another child is the site the tasks call.
+// Lateness = a run's started_at − its slot. Idle CPU: the scheduler process's CPU time while it idles
+// over the 100,000 tasks, none due. RSS: the highest RSS of that process during the burst.
+// MariaDB/MySQL is measured when TEST_MYSQL_URL is set (a temporary database is created and dropped).
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import os from 'node:os';
+import type { Knex } from 'knex';
+import { createDb, type Db, type Dialect } from '../src/db/knex.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { parseConfig } from '../src/config.js';
+import { createServices } from '../src/services.js';
+import { createSecretBox } from '../src/db/secret-box.js';
+import { createScheduler } from '../src/scheduler/scheduler.js';
+import { claimsRepo } from '../src/scheduler/claims.js';
+import { silentLogger } from '../src/lib/log.js';
+import { systemClock } from '../src/lib/clock.js';
+import { freshDatabaseUrl } from '../test/helpers/db.js';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string?]).map(([k, v]) => [k, v ?? 'true']));
+const quick = args.has('quick');
+const opt = (name: string, full: number, small: number) => Number(args.get(name) ?? (quick ? small : full));
+const TASKS = opt('tasks', 100_000, 10_000);
+const DUE = opt('due', 1_000, 200);
+const CONCURRENCY = opt('concurrency', 32, 32);
+const IDLE_SECONDS = opt('idle-seconds', 10, 3);
+const WARM_UP_SECONDS = opt('warm-up-seconds', 10, 5);
+const USERS = Math.max(1, Math.round(TASKS / 100));
+const SECRET = 'bench-secret-that-is-long-enough-0123456789';
+const DAY = 24 * 60 * 60 * 1000;
+const MB = 1024 * 1024;
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- the scheduler process ----------------------------------------------------------------------
+
+type ToScheduler = { do: 'idle'; seconds: number } | { do: 'burst' } | { do: 'stop' };
+type FromScheduler = { ready: true; rssMb: number } | { idleCpuPct: number } | { burstRssMb: number };
+
+async function schedulerProcess(databaseUrl: string) {
+  const send = (m: FromScheduler) => process.send!(m);
+  const config = parseConfig({ APP_SECRET: SECRET, DATABASE_URL: databaseUrl, ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'silent', DEFAULT_TIMEZONE: 'UTC', WORKER_CONCURRENCY: String(CONCURRENCY) });
+  const db = createDb(databaseUrl);
+  const services = createServices({ config, db, instanceId: `bench-${process.pid}` });
+  const scheduler = createScheduler({
+    claims: claimsRepo(db.knex),
+    runs: services.runs,
+    clock: systemClock,
+    log: silentLogger,
+    concurrency: config.workerConcurrency,
+    perUserConcurrency: config.workerConcurrencyPerUser,
+    lease: services.lease,
+  });
+  const rssBefore = process.memoryUsage().rss;
+  await scheduler.start();
+  let sampler: NodeJS.Timeout | undefined;
+  let rss = 0;
+  process.on('message', async (m: ToScheduler) => {
+    if (m.do === 'idle') {
+      const cpu0 = process.cpuUsage();
+      const wall0 = performance.now();
+      await sleep(m.seconds * 1000);
+      const cpu = process.cpuUsage(cpu0);
+      send({ idleCpuPct: ((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100 });
+    } else if (m.do === 'burst') {
+      rss = process.memoryUsage().rss;
+      sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 25);
+    } else {
+      clearInterval(sampler);
+      await scheduler.stop(10_000);
+      send({ burstRssMb: rss / MB });
+      await services.http.close();
+      await db.close();
+      process.disconnect();
+    }
+  });
+  send({ ready: true, rssMb: rssBefore / MB });
+}
+
+// ---- the driver ---------------------------------------------------------------------------------
+
+/** The site the tasks call, in its own process: answers every request at once. */
+async function startSite(): Promise<{ url: string; child: ChildProcess }> {
+  const code = `const s = require('node:http').createServer((q, r) => r.end('ok')); s.keepAliveTimeout = 60000;
+    s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { url: `http://127.0.0.1:${chunk.toString().trim()}`, child };
+}
+
+/** Users, one template each, TASKS tasks with encrypted variables, all due in 1 to 7 days. */
+async function seed(knex: Knex, dialect: Dialect, siteUrl: string, now: number): Promise<void> {
+  // knex writes a SQLite multi-row insert as a compound SELECT, which SQLite caps at 500 terms.
+  const chunk = dialect === 'sqlite' ? 400 : 1000;
+  const box = createSecretBox(SECRET);
+  const users = Array.from({ length: USERS }, (_, i) => ({ email: `bench-${i}@example.com`, password_hash: 'x', timezone: i % 2 ? 'Europe/Berlin' : null, created_at: now, updated_at: now }));
+  await knex.batchInsert('users', users, chunk);
+  const userIds = (await knex('users').orderBy('id').pluck('id')).map(Number);
+  const steps = JSON.stringify([{ method: 'GET', url: `${siteUrl}/ping?token={{ token }}` }]);
+  const variables = JSON.stringify([{ name: 'token', secret: true }]);
+  await knex.batchInsert('templates', userIds.map((id) => ({ user_id: id, name: 'ping', public: 0, variables, steps, step_count: 1, created_at: now, updated_at: now })), chunk);
+  const templateOf = new Map((await knex('templates').select('id', 'user_id')).map((r) => [Number(r.user_id), Number(r.id)]));
+  const persisted = box.encryptJson({});
+  const schedules = [
+    JSON.stringify({ type: 'daily', time: '08:00' }),
+    JSON.stringify({ type: 'cron', expression: '*/30 * * * *', timezone: 'Asia/Shanghai' }),
+    JSON.stringify({ type: 'interval', seconds: 3600 }),
+  ];
+  const retry = JSON.stringify({ count: 8, intervalSeconds: null });
+  const push = JSON.stringify({ enabled: true });
+  const BATCH = 5000;
+  for (let from = 0; from < TASKS; from += BATCH) {
+    const rows = [];
+    for (let i = from; i < Math.min(TASKS, from + BATCH); i++) {
+      const userId = userIds[i % userIds.length]!;
+      rows.push({
+        user_id: userId,
+        template_id: templateOf.get(userId)!,
+        name: `task ${i}`,
+        enabled: 1,
+        variables_enc: box.encryptJson({ token: `secret-${i}` }),
+        persisted_enc: persisted,
+        schedule: schedules[i % schedules.length]!,
+        retry,
+        push,
+        next_run_at: now + DAY + Math.floor(Math.random() * 6 * DAY),
+        next_trigger: 'auto',
+        created_at: now,
+        updated_at: now,
+      });
+    }
+    await knex.batchInsert('tasks', rows, chunk);
+  }
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+/** Starts the scheduler process and gives a way to ask it something and wait for the answer. */
+async function startSchedulerProcess(databaseUrl: string) {
+  const child = fork(new URL(import.meta.url), ['--scheduler-process', `--url=${databaseUrl}`, ...process.argv.slice(2)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const next = () => once(child, 'message').then(([m]) => m as FromScheduler);
+  const ask = (m: ToScheduler) => {
+    const answer = next();
+    child.send(m);
+    return answer;
+  };
+  const ready = (await next()) as { rssMb: number };
+  return { child, ask, rssBeforeMb: ready.rssMb };
+}
+
+async function bench(dialect: Dialect, siteUrl: string) {
+  const database = await freshDatabaseUrl(dialect);
+  const db: Db = createDb(database.url);
+  try {
+    await migrateToLatest(db);
+    const seeding = Date.now();
+    await seed(db.knex, dialect, siteUrl, Date.now());
+    log(`${dialect}: ${TASKS} tasks seeded in ${Date.now() - seeding} ms`);
+
+    const scheduler = await startSchedulerProcess(database.url);
+    // V8 tidies up after start-up (a few full collections some seconds in): not idling, so not measured.
+    await sleep(WARM_UP_SECONDS * 1000);
+    const { idleCpuPct } = (await scheduler.ask({ do: 'idle', seconds: IDLE_SECONDS })) as { idleCpuPct: number };
+
+    // Burst: DUE tasks (of as many users) get the same slot, 1.5 s ahead.
+    const slot = Math.ceil((Date.now() + 1500) / 1000) * 1000;
+    const ids = (await db.knex('tasks').select('id').orderBy('id').limit(DUE)).map((r) => Number(r.id));
+    scheduler.child.send({ do: 'burst' } satisfies ToScheduler);
+    for (let i = 0; i < ids.length; i += 500) await db.knex('tasks').whereIn('id', ids.slice(i, i + 500)).update({ next_run_at: slot });
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      await sleep(250);
+      const row = (await db.knex('task_runs').whereNot({ status: 'running' }).count({ n: '*' }).first()) as { n: number | string };
+      if (Number(row.n) >= ids.length) break;
+      if (Date.now() > deadline) throw new Error(`only ${row.n} of ${ids.length} runs finished in 2 minutes`);
+    }
+    const { burstRssMb } = (await scheduler.ask({ do: 'stop' })) as { burstRssMb: number };
+    await once(scheduler.child, 'exit');
+
+    const runs = (await db.knex('task_runs').select('started_at', 'finished_at', 'status')) as { started_at: number | string; finished_at: number | string; status: string }[];
+    const failures = runs.filter((r) => r.status !== 'success').length;
+    if (failures) log(`${dialect}: ${failures} runs did not succeed`);
+    const lateness = runs.map((r) => Number(r.started_at) - slot).sort((a, b) => a - b);
+    const lastFinished = Math.max(...runs.map((r) => Number(r.finished_at)));
+    const firstStarted = Math.min(...runs.map((r) => Number(r.started_at)));
+    log(`${dialect}: scheduler process RSS ${Math.round(scheduler.rssBeforeMb)} MB after loading (tsx included), first run ${lateness[0]} ms after the slot, last ${lateness.at(-1)} ms`);
+    return {
+      tasks: TASKS,
+      due: ids.length,
+      latencyP50Ms: percentile(lateness, 50),
+      latencyP99Ms: percentile(lateness, 99),
+      runsPerSec: Math.round((runs.length / (lastFinished - firstStarted)) * 1000),
+      idleCpuPct: Math.round(idleCpuPct * 100) / 100,
+      rssMb: Math.round(burstRssMb),
+      db: dialect,
+    };
+  } finally {
+    await db.close();
+    await database.drop();
+  }
+}
+
+if (args.has('scheduler-process')) {
+  await schedulerProcess(args.get('url')!);
+} else {
+  const chosen = args.get('db');
+  const dialects: Dialect[] = chosen ? [chosen as Dialect] : process.env.TEST_MYSQL_URL ? ['sqlite', 'mysql'] : ['sqlite'];
+  const site = await startSite();
+  log(`${os.cpus().length} CPUs, node ${process.version}, concurrency ${CONCURRENCY}${quick ? ', quick' : ''}`);
+  try {
+    for (const dialect of dialects) console.log(JSON.stringify(await bench(dialect, site.url)));
+  } finally {
+    site.child.kill();
+  }
+}

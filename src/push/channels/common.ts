@@ -96,6 +96,17 @@ export function cut(text: string, max: number): string {
   return chars.length <= max ? text : chars.slice(0, max - 1).join('') + '…';
 }
 
+/** Cuts to `max` UTF-16 code units (what Telegram and Discord count: an emoji is two), never inside a character. */
+export function cutUnits(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const ch of text) {
+    if (out.length + ch.length + 1 > max) break;
+    out += ch;
+  }
+  return `${out}…`;
+}
+
 /** Cuts text to `max` UTF-8 bytes (WeCom counts bytes), ending with "…" when cut. */
 export function cutBytes(text: string, max: number): string {
   if (Buffer.byteLength(text) <= max) return text;

@@ -2,20 +2,10 @@
 // 429 carries `retry_after` in seconds (fractional) in the body, and Retry-After as a header.
 import { z } from 'zod';
 import type { Channel } from '../channel.js';
-import { failAnswer, failForStatus, joined, json, proxyField, send } from './common.js';
+import { failAnswer, failForStatus, joined, json, proxyField, send, cutUnits } from './common.js';
 
 const MAX_TEXT = 2000;
 
-/** Cuts to `max` UTF-16 units (which Discord may count: an emoji is two), never inside a character. */
-function cutUnits(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = '';
-  for (const ch of text) {
-    if (out.length + ch.length + 1 > max) break;
-    out += ch;
-  }
-  return `${out}…`;
-}
 
 const schema = z.object({
   webhookUrl: z.url({ protocol: /^https?$/, error: 'errors.http_url' }).describe('push.field.webhook_url'),

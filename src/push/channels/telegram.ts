@@ -3,7 +3,7 @@
 // "bot was blocked" are other 4xx and so permanent; 429 says how long to wait in parameters.retry_after.
 import { z } from 'zod';
 import type { Channel } from '../channel.js';
-import { apiBaseField, failAnswer, isTransientStatus, json, proxyField, send, shortBody, tokenFrom, withApiBase } from './common.js';
+import { apiBaseField, failAnswer, isTransientStatus, json, proxyField, send, shortBody, tokenFrom, withApiBase, cutUnits } from './common.js';
 
 // Telegram counts the text after entity parsing, in UTF-16 code units.
 const MAX_TEXT = 4096;
@@ -22,16 +22,6 @@ const schema = z.object({
 // Telegram's HTML mode knows only &lt; &gt; &amp; &quot; by name, so &apos; must not be produced.
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Cuts to `max` UTF-16 code units without splitting a character, ending with "…" when cut. */
-function cutUnits(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = '';
-  for (const ch of text) {
-    if (out.length + ch.length + 1 > max) break;
-    out += ch;
-  }
-  return `${out}…`;
-}
 
 /** `<b>title</b>\n` + body, HTML-escaped, cut so that the text as Telegram counts it fits. */
 export function telegramText(title: string, body: string): string {

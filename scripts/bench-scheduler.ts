@@ -26,7 +26,25 @@ import { silentLogger } from '../src/lib/log.js';
 import { systemClock } from '../src/lib/clock.js';
 import { freshDatabaseUrl } from '../test/helpers/db.js';
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string?]).map(([k, v]) => [k, v ?? 'true']));
+/** `--name=value`, `--name value` or a bare `--flag`. */
+function parseArgs(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) continue;
+    const eq = a.indexOf('=');
+    if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) out.set(a.slice(2), argv[++i]!);
+    else out.set(a.slice(2), 'true');
+  }
+  return out;
+}
+
+const args = parseArgs(process.argv.slice(2));
+if (args.has('db') && !['sqlite', 'mysql'].includes(args.get('db')!)) {
+  console.error(`--db must be sqlite or mysql (got "${args.get('db')}")`);
+  process.exit(2);
+}
 const quick = args.has('quick');
 const opt = (name: string, full: number, small: number) => Number(args.get(name) ?? (quick ? small : full));
 const TASKS = opt('tasks', 100_000, 10_000);
@@ -215,6 +233,10 @@ if (args.has('scheduler-process')) {
 } else {
   const chosen = args.get('db');
   const dialects: Dialect[] = chosen ? [chosen as Dialect] : process.env.TEST_MYSQL_URL ? ['sqlite', 'mysql'] : ['sqlite'];
+  if (dialects.includes('mysql') && !process.env.TEST_MYSQL_URL) {
+    console.error('--db=mysql needs TEST_MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/test (a temporary database is made on that server)');
+    process.exit(2);
+  }
   const site = await startSite();
   log(`${os.cpus().length} CPUs, node ${process.version}, concurrency ${CONCURRENCY}${quick ? ', quick' : ''}`);
   try {

@@ -2,10 +2,12 @@
 // answers are programmed per request (status, body, headers), so each test states what the provider
 // says and asserts on exactly what the channel sent. Also: a SendContext with a fixed clock, a sample
 // message, and `deliveryError` to catch what a send throws.
+import { before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { DeliveryError, memoryCache, type PushMessage, type SendContext } from '../../src/push/channel.js';
 import { startServer } from './http-servers.js';
+import { createHttpClient, type HttpClient } from '../../src/lib/http.js';
 
 export type Answer = { status?: number; body?: unknown; headers?: Record<string, string> };
 
@@ -101,4 +103,22 @@ export async function deliveryError(promise: Promise<unknown>): Promise<Delivery
     return err;
   }
   assert.fail('expected the send to fail');
+}
+
+/**
+ * The hooks every channel test needs: one HTTP client for the file (loopback allowed) and a fresh
+ * fake receiver per test, prepared by `prepare` (its usual answer). Read them as `h.http`, `h.receiver`.
+ */
+export function useChannelHarness(prepare: (receiver: PushReceiver) => void = () => {}) {
+  const h = {} as { http: HttpClient; receiver: PushReceiver };
+  before(() => {
+    h.http = createHttpClient({ allowPrivateNetwork: true });
+  });
+  after(() => h.http.close());
+  beforeEach(async () => {
+    h.receiver = await startPushReceiver();
+    prepare(h.receiver);
+  });
+  afterEach(() => h.receiver.close());
+  return h;
 }

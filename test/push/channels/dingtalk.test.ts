@@ -1,39 +1,28 @@
 // DingTalk against a local fake: the markdown message, 加签 recomputed here with node:crypto, a pasted
 // webhook URL, and how errcodes are judged (HTTP 200 for errors too).
-import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createHttpClient, type HttpClient } from '../../../src/lib/http.js';
 import { dingtalkChannel } from '../../../src/push/channels/dingtalk.js';
 import { closedPort } from '../../helpers/http-servers.js';
-import { FIXED_NOW, channelContext, deliveryError, sampleMessage, startPushReceiver, type PushReceiver } from '../../helpers/push-receiver.js';
+import { useChannelHarness, FIXED_NOW, channelContext, deliveryError, sampleMessage } from '../../helpers/push-receiver.js';
 
 const SECRET = 'SECtest-secret';
 
 describe('dingtalk channel', () => {
-  let http: HttpClient;
-  let receiver: PushReceiver;
-  before(() => {
-    http = createHttpClient({ allowPrivateNetwork: true });
-  });
-  after(() => http.close());
-  beforeEach(async () => {
-    receiver = await startPushReceiver();
-    receiver.answer({ body: { errcode: 0, errmsg: 'ok' } });
-  });
-  afterEach(() => receiver.close());
+  const h = useChannelHarness((receiver) => receiver.answer({ body: { errcode: 0, errmsg: 'ok' } }));
 
-  const config = (over: Record<string, unknown> = {}) => dingtalkChannel.config.parse({ accessToken: 'tok123', apiBase: receiver.url, ...over });
-  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => dingtalkChannel.send(message, config(over), channelContext(http));
+  const config = (over: Record<string, unknown> = {}) => dingtalkChannel.config.parse({ accessToken: 'tok123', apiBase: h.receiver.url, ...over });
+  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => dingtalkChannel.send(message, config(over), channelContext(h.http));
   const failWith = (errcode: number, errmsg: string) => {
-    receiver.answer({ body: { errcode, errmsg } });
+    h.receiver.answer({ body: { errcode, errmsg } });
     return deliveryError(sendWith());
   };
 
   it('posts the markdown message to /robot/send?access_token=…', async () => {
     await sendWith();
-    const req = receiver.last();
-    assert.equal(receiver.requests.length, 1);
+    const req = h.receiver.last();
+    assert.equal(h.receiver.requests.length, 1);
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/robot/send');
     assert.deepEqual(req.query, { access_token: 'tok123' });
@@ -50,24 +39,24 @@ describe('dingtalk channel', () => {
     const timestamp = String(FIXED_NOW);
     const expected = createHmac('sha256', SECRET).update(`${timestamp}\n${SECRET}`).digest('base64');
     assert.match(expected, /\+/, 'the fixture signature must contain "+" so that a missing URL-encoding shows');
-    assert.deepEqual(receiver.last().query, { access_token: 'tok123', timestamp: '1714564800000', sign: expected });
+    assert.deepEqual(h.receiver.last().query, { access_token: 'tok123', timestamp: '1714564800000', sign: expected });
   });
 
   it('takes the token out of a pasted webhook URL', async () => {
     await sendWith({ accessToken: 'https://oapi.dingtalk.com/robot/send?access_token=pasted789' });
-    assert.deepEqual(receiver.last().query, { access_token: 'pasted789' });
+    assert.deepEqual(h.receiver.last().query, { access_token: 'pasted789' });
   });
 
   it('mentions the mobiles (in `at` and in the text) and @all', async () => {
     await sendWith({ atMobiles: ['13800000000', '13900000000'], atAll: true });
-    const sent = receiver.last().json() as { markdown: { text: string }; at: unknown };
+    const sent = h.receiver.last().json() as { markdown: { text: string }; at: unknown };
     assert.deepEqual(sent.at, { atMobiles: ['13800000000', '13900000000'], isAtAll: true });
     assert.ok(sent.markdown.text.endsWith('next run 08:00\n\n@13800000000 @13900000000'));
   });
 
   it('cuts a long text to 19000 UTF-8 bytes ending with …', async () => {
     await sendWith({}, sampleMessage({ title: '', body: '长'.repeat(8000) }));
-    const { text } = (receiver.last().json() as { markdown: { text: string } }).markdown;
+    const { text } = (h.receiver.last().json() as { markdown: { text: string } }).markdown;
     assert.ok(Buffer.byteLength(text) <= 19_000 && Buffer.byteLength(text) > 18_990);
     assert.ok(text.endsWith('长…'));
   });
@@ -95,15 +84,15 @@ describe('dingtalk channel', () => {
   });
 
   it('5xx and 429 (with Retry-After) are transient, other 4xx permanent, a 200 without errcode transient', async () => {
-    receiver.answer({ status: 503, body: 'unavailable' });
+    h.receiver.answer({ status: 503, body: 'unavailable' });
     assert.equal((await deliveryError(sendWith())).permanent, false);
-    receiver.answer({ status: 429, body: 'slow', headers: { 'retry-after': '5' } });
+    h.receiver.answer({ status: 429, body: 'slow', headers: { 'retry-after': '5' } });
     const limited = await deliveryError(sendWith());
     assert.equal(limited.permanent, false);
     assert.equal(limited.retryAfterMs, 5_000);
-    receiver.answer({ status: 404, body: 'nope' });
+    h.receiver.answer({ status: 404, body: 'nope' });
     assert.equal((await deliveryError(sendWith())).permanent, true);
-    receiver.answer({ status: 200, body: '<html></html>' });
+    h.receiver.answer({ status: 200, body: '<html></html>' });
     assert.equal((await deliveryError(sendWith())).permanent, false);
   });
 

@@ -1,31 +1,20 @@
 // Discord against a local fake: {content} up to 2000 characters; 404 permanent; 429 retry_after.
-import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHttpClient, type HttpClient } from '../../../src/lib/http.js';
 import { discordChannel } from '../../../src/push/channels/discord.js';
 import { closedPort } from '../../helpers/http-servers.js';
-import { channelContext, deliveryError, sampleMessage, startPushReceiver, type PushReceiver } from '../../helpers/push-receiver.js';
+import { useChannelHarness, channelContext, deliveryError, sampleMessage } from '../../helpers/push-receiver.js';
 
 describe('discord channel', () => {
-  let http: HttpClient;
-  let receiver: PushReceiver;
-  before(() => {
-    http = createHttpClient({ allowPrivateNetwork: true });
-  });
-  after(() => http.close());
-  beforeEach(async () => {
-    receiver = await startPushReceiver();
-    receiver.answer({ status: 204 });
-  });
-  afterEach(() => receiver.close());
+  const h = useChannelHarness((receiver) => receiver.answer({ status: 204 }));
 
-  const hook = () => `${receiver.url}/api/webhooks/123/tok-en`;
+  const hook = () => `${h.receiver.url}/api/webhooks/123/tok-en`;
   const sendWith = (message = sampleMessage(), webhookUrl = hook()) =>
-    discordChannel.send(message, discordChannel.config.parse({ webhookUrl }), channelContext(http));
+    discordChannel.send(message, discordChannel.config.parse({ webhookUrl }), channelContext(h.http));
 
   it('posts {content} with the title, a blank line and the body to the webhook URL', async () => {
     await sendWith();
-    const req = receiver.last();
+    const req = h.receiver.last();
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/api/webhooks/123/tok-en');
     assert.match(String(req.headers['content-type']), /^application\/json/);
@@ -33,42 +22,42 @@ describe('discord channel', () => {
   });
 
   it('takes 200 as success too', async () => {
-    receiver.answer({ status: 200, body: { id: '1' } });
+    h.receiver.answer({ status: 200, body: { id: '1' } });
     await sendWith();
   });
 
   it('cuts the content to 2000 characters ending with …, counting an emoji as two', async () => {
     await sendWith(sampleMessage({ title: '', body: 'd'.repeat(2500) }));
-    const plain = (receiver.last().json() as { content: string }).content;
+    const plain = (h.receiver.last().json() as { content: string }).content;
     assert.equal(plain, `${'d'.repeat(1999)}…`);
 
     await sendWith(sampleMessage({ title: '', body: '🙂'.repeat(3000) }));
-    const { content } = receiver.last().json() as { content: string };
+    const { content } = h.receiver.last().json() as { content: string };
     assert.equal(content, `${'🙂'.repeat(999)}…`);
   });
 
   it('fails for good on 404 Unknown Webhook and on 400', async () => {
-    receiver.answer({ status: 404, body: { message: 'Unknown Webhook', code: 10015 } });
+    h.receiver.answer({ status: 404, body: { message: 'Unknown Webhook', code: 10015 } });
     const gone = await deliveryError(sendWith());
     assert.equal(gone.permanent, true);
     assert.equal(gone.message, 'Discord: Unknown Webhook (HTTP 404)');
 
-    receiver.answer({ status: 400, body: { message: 'Cannot send an empty message', code: 50006 } });
+    h.receiver.answer({ status: 400, body: { message: 'Cannot send an empty message', code: 50006 } });
     assert.equal((await deliveryError(sendWith())).permanent, true);
   });
 
   it('waits retry_after seconds (fractional) from the body of a 429, else the Retry-After header', async () => {
-    receiver.answer({ status: 429, body: { message: 'You are being rate limited.', retry_after: 1.337, global: false }, headers: { 'retry-after': '2' } });
+    h.receiver.answer({ status: 429, body: { message: 'You are being rate limited.', retry_after: 1.337, global: false }, headers: { 'retry-after': '2' } });
     const limited = await deliveryError(sendWith());
     assert.equal(limited.permanent, false);
     assert.equal(limited.retryAfterMs, 1337);
 
-    receiver.answer({ status: 429, body: 'slow down', headers: { 'retry-after': '7' } });
+    h.receiver.answer({ status: 429, body: 'slow down', headers: { 'retry-after': '7' } });
     assert.equal((await deliveryError(sendWith())).retryAfterMs, 7000);
   });
 
   it('retries 5xx and a closed port', async () => {
-    receiver.answer({ status: 502, body: 'bad gateway' });
+    h.receiver.answer({ status: 502, body: 'bad gateway' });
     assert.equal((await deliveryError(sendWith())).permanent, false);
     const port = await closedPort();
     assert.equal((await deliveryError(sendWith(sampleMessage(), `http://127.0.0.1:${port}/api/webhooks/1/x`))).permanent, false);

@@ -1,39 +1,28 @@
 // Feishu / Lark against a local fake: the text message to the hook, 签名校验 recomputed here with
 // node:crypto, pasted URL or bare token, and how codes are judged (HTTP 200 for errors too).
-import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createHttpClient, type HttpClient } from '../../../src/lib/http.js';
 import { feishuChannel, feishuHookUrl } from '../../../src/push/channels/feishu.js';
 import { closedPort } from '../../helpers/http-servers.js';
-import { FIXED_NOW, channelContext, deliveryError, sampleMessage, startPushReceiver, type PushReceiver } from '../../helpers/push-receiver.js';
+import { useChannelHarness, FIXED_NOW, channelContext, deliveryError, sampleMessage } from '../../helpers/push-receiver.js';
 
 const HOOK = 'https://open.feishu.cn/open-apis/bot/v2/hook/0f5c-hook-token';
 
 describe('feishu channel', () => {
-  let http: HttpClient;
-  let receiver: PushReceiver;
-  before(() => {
-    http = createHttpClient({ allowPrivateNetwork: true });
-  });
-  after(() => http.close());
-  beforeEach(async () => {
-    receiver = await startPushReceiver();
-    receiver.answer({ body: { StatusCode: 0, StatusMessage: 'success', code: 0, data: {}, msg: 'success' } });
-  });
-  afterEach(() => receiver.close());
+  const h = useChannelHarness((receiver) => receiver.answer({ body: { StatusCode: 0, StatusMessage: 'success', code: 0, data: {}, msg: 'success' } }));
 
-  const config = (over: Record<string, unknown> = {}) => feishuChannel.config.parse({ webhookUrl: HOOK, apiBase: receiver.url, ...over });
-  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => feishuChannel.send(message, config(over), channelContext(http));
+  const config = (over: Record<string, unknown> = {}) => feishuChannel.config.parse({ webhookUrl: HOOK, apiBase: h.receiver.url, ...over });
+  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => feishuChannel.send(message, config(over), channelContext(h.http));
   const failWith = (body: unknown, status = 200) => {
-    receiver.answer({ status, body });
+    h.receiver.answer({ status, body });
     return deliveryError(sendWith());
   };
 
   it('posts the text (title, blank line, body) to the hook of a pasted webhook URL', async () => {
     await sendWith();
-    const req = receiver.last();
-    assert.equal(receiver.requests.length, 1);
+    const req = h.receiver.last();
+    assert.equal(h.receiver.requests.length, 1);
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/open-apis/bot/v2/hook/0f5c-hook-token');
     assert.match(String(req.headers['content-type']), /^application\/json/);
@@ -44,7 +33,7 @@ describe('feishu channel', () => {
     await sendWith({ secret: 'fs2' });
     const timestamp = String(FIXED_NOW / 1000);
     const expected = createHmac('sha256', `${timestamp}\n${'fs2'}`).update('').digest('base64');
-    assert.deepEqual(receiver.last().json(), {
+    assert.deepEqual(h.receiver.last().json(), {
       timestamp: '1714564800',
       sign: expected,
       msg_type: 'text',
@@ -54,7 +43,7 @@ describe('feishu channel', () => {
 
   it('takes a bare token, and goes to Lark for host "lark" or a pasted larksuite URL', async () => {
     await sendWith({ webhookUrl: 'bare-token' });
-    assert.equal(receiver.last().path, '/open-apis/bot/v2/hook/bare-token');
+    assert.equal(h.receiver.last().path, '/open-apis/bot/v2/hook/bare-token');
     assert.equal(feishuHookUrl('bare-token', 'feishu'), 'https://open.feishu.cn/open-apis/bot/v2/hook/bare-token');
     assert.equal(feishuHookUrl('bare-token', 'lark'), 'https://open.larksuite.com/open-apis/bot/v2/hook/bare-token');
     assert.equal(feishuHookUrl('https://open.larksuite.com/open-apis/bot/v2/hook/lk', 'feishu'), 'https://open.larksuite.com/open-apis/bot/v2/hook/lk');
@@ -63,13 +52,13 @@ describe('feishu channel', () => {
 
   it('cuts a long text to 15000 UTF-8 bytes ending with …', async () => {
     await sendWith({}, sampleMessage({ title: '', body: '长'.repeat(6000) }));
-    const { text } = (receiver.last().json() as { content: { text: string } }).content;
+    const { text } = (h.receiver.last().json() as { content: { text: string } }).content;
     assert.ok(Buffer.byteLength(text) <= 15_000 && Buffer.byteLength(text) > 14_990);
     assert.ok(text.endsWith('长…'));
   });
 
   it('accepts the older answer with StatusCode 0 only', async () => {
-    receiver.answer({ body: { StatusCode: 0, StatusMessage: 'success' } });
+    h.receiver.answer({ body: { StatusCode: 0, StatusMessage: 'success' } });
     await sendWith();
     const err = await failWith({ StatusCode: 19001, StatusMessage: 'param invalid: incoming webhook access token invalid' });
     assert.equal(err.permanent, true);
@@ -91,7 +80,7 @@ describe('feishu channel', () => {
 
   it('5xx and 429 (with Retry-After) are transient, other 4xx permanent, a 200 without a code transient', async () => {
     assert.equal((await failWith('bad gateway', 502)).permanent, false);
-    receiver.answer({ status: 429, body: 'slow', headers: { 'retry-after': '3' } });
+    h.receiver.answer({ status: 429, body: 'slow', headers: { 'retry-after': '3' } });
     const limited = await deliveryError(sendWith());
     assert.equal(limited.permanent, false);
     assert.equal(limited.retryAfterMs, 3_000);

@@ -1,31 +1,20 @@
 // PushPlus against a local fake: the exact request, and how its answer codes are judged.
-import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHttpClient, type HttpClient } from '../../../src/lib/http.js';
 import { pushplusChannel } from '../../../src/push/channels/pushplus.js';
 import { closedPort } from '../../helpers/http-servers.js';
-import { channelContext, deliveryError, sampleMessage, startPushReceiver, type PushReceiver } from '../../helpers/push-receiver.js';
+import { useChannelHarness, channelContext, deliveryError, sampleMessage } from '../../helpers/push-receiver.js';
 
 describe('pushplus channel', () => {
-  let http: HttpClient;
-  let receiver: PushReceiver;
-  before(() => {
-    http = createHttpClient({ allowPrivateNetwork: true });
-  });
-  after(() => http.close());
-  beforeEach(async () => {
-    receiver = await startPushReceiver();
-    receiver.answer({ body: { code: 200, msg: '请求成功', data: 'abc' } });
-  });
-  afterEach(() => receiver.close());
+  const h = useChannelHarness((receiver) => receiver.answer({ body: { code: 200, msg: '请求成功', data: 'abc' } }));
 
-  const config = (over: Record<string, unknown> = {}) => pushplusChannel.config.parse({ token: 'tok123', apiBase: receiver.url, ...over });
-  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => pushplusChannel.send(message, config(over), channelContext(http));
+  const config = (over: Record<string, unknown> = {}) => pushplusChannel.config.parse({ token: 'tok123', apiBase: h.receiver.url, ...over });
+  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => pushplusChannel.send(message, config(over), channelContext(h.http));
 
   it('posts token, title, the body as HTML and the template to /send', async () => {
     await sendWith({}, sampleMessage({ body: 'a < b & c\nline 2' }));
-    const req = receiver.last();
-    assert.equal(receiver.requests.length, 1);
+    const req = h.receiver.last();
+    assert.equal(h.receiver.requests.length, 1);
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/send');
     assert.match(String(req.headers['content-type']), /^application\/json/);
@@ -34,56 +23,56 @@ describe('pushplus channel', () => {
 
   it('sends the topic, and txt and markdown bodies keep their line breaks', async () => {
     await sendWith({ template: 'txt', topic: 'team' });
-    assert.deepEqual(receiver.last().json(), { token: 'tok123', title: '❌ Daily check-in failed', content: 'Step 2/3: HTTP 500\nnext run 08:00', template: 'txt', topic: 'team' });
+    assert.deepEqual(h.receiver.last().json(), { token: 'tok123', title: '❌ Daily check-in failed', content: 'Step 2/3: HTTP 500\nnext run 08:00', template: 'txt', topic: 'team' });
     await sendWith({ template: 'markdown' });
-    assert.equal((receiver.last().json() as { content: string }).content, 'Step 2/3: HTTP 500  \nnext run 08:00');
+    assert.equal((h.receiver.last().json() as { content: string }).content, 'Step 2/3: HTTP 500  \nnext run 08:00');
   });
 
   it('takes the token out of a pasted URL (query or path)', async () => {
     await sendWith({ token: 'https://www.pushplus.plus/send?token=fromquery&title=x' });
-    assert.equal((receiver.last().json() as { token: string }).token, 'fromquery');
+    assert.equal((h.receiver.last().json() as { token: string }).token, 'fromquery');
     await sendWith({ token: 'http://www.pushplus.plus/send/frompath' });
-    assert.equal((receiver.last().json() as { token: string }).token, 'frompath');
+    assert.equal((h.receiver.last().json() as { token: string }).token, 'frompath');
   });
 
   it('keeps an apiBase path as a prefix', async () => {
-    await sendWith({ apiBase: `${receiver.url}/relay/` });
-    assert.equal(receiver.last().path, '/relay/send');
+    await sendWith({ apiBase: `${h.receiver.url}/relay/` });
+    assert.equal(h.receiver.last().path, '/relay/send');
   });
 
   it('cuts a long body to 20000 characters ending with …', async () => {
     await sendWith({ template: 'txt' }, sampleMessage({ body: '长'.repeat(25_000) }));
-    const { content } = receiver.last().json() as { content: string };
+    const { content } = h.receiver.last().json() as { content: string };
     assert.equal([...content].length, 20_000);
     assert.ok(content.endsWith('长…'));
   });
 
   it('judges HTTP 200 by the code in the body: 903 bad token and 999 are permanent, 500 transient', async () => {
-    receiver.answer({ body: { code: 903, msg: '无效的用户token', data: null } });
+    h.receiver.answer({ body: { code: 903, msg: '无效的用户token', data: null } });
     const bad = await deliveryError(sendWith());
     assert.equal(bad.permanent, true);
     assert.match(bad.message, /903: the token is not valid \(无效的用户token\)/);
 
-    receiver.answer({ body: { code: 999, msg: '服务端验证错误', data: null } });
+    h.receiver.answer({ body: { code: 999, msg: '服务端验证错误', data: null } });
     assert.equal((await deliveryError(sendWith())).permanent, true);
 
-    receiver.answer({ body: { code: 900, msg: '用户账号使用受限', data: null } });
+    h.receiver.answer({ body: { code: 900, msg: '用户账号使用受限', data: null } });
     assert.equal((await deliveryError(sendWith())).permanent, true);
 
-    receiver.answer({ body: { code: 500, msg: '系统异常', data: null } });
+    h.receiver.answer({ body: { code: 500, msg: '系统异常', data: null } });
     assert.equal((await deliveryError(sendWith())).permanent, false);
   });
 
   it('treats HTTP 5xx and 429 (with Retry-After) as transient, other 4xx as permanent', async () => {
-    receiver.answer({ status: 502, body: 'bad gateway' });
+    h.receiver.answer({ status: 502, body: 'bad gateway' });
     assert.equal((await deliveryError(sendWith())).permanent, false);
 
-    receiver.answer({ status: 429, body: 'slow down', headers: { 'retry-after': '30' } });
+    h.receiver.answer({ status: 429, body: 'slow down', headers: { 'retry-after': '30' } });
     const limited = await deliveryError(sendWith());
     assert.equal(limited.permanent, false);
     assert.equal(limited.retryAfterMs, 30_000);
 
-    receiver.answer({ status: 403, body: 'forbidden' });
+    h.receiver.answer({ status: 403, body: 'forbidden' });
     assert.equal((await deliveryError(sendWith())).permanent, true);
   });
 

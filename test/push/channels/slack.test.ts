@@ -1,31 +1,20 @@
 // Slack against a local fake: {text}, success is 200 "ok"; 404 and invalid_token are permanent.
-import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHttpClient, type HttpClient } from '../../../src/lib/http.js';
 import { slackChannel } from '../../../src/push/channels/slack.js';
 import { closedPort } from '../../helpers/http-servers.js';
-import { channelContext, deliveryError, sampleMessage, startPushReceiver, type PushReceiver } from '../../helpers/push-receiver.js';
+import { useChannelHarness, channelContext, deliveryError, sampleMessage } from '../../helpers/push-receiver.js';
 
 describe('slack channel', () => {
-  let http: HttpClient;
-  let receiver: PushReceiver;
-  before(() => {
-    http = createHttpClient({ allowPrivateNetwork: true });
-  });
-  after(() => http.close());
-  beforeEach(async () => {
-    receiver = await startPushReceiver();
-    receiver.answer({ body: 'ok' });
-  });
-  afterEach(() => receiver.close());
+  const h = useChannelHarness((receiver) => receiver.answer({ body: 'ok' }));
 
-  const hook = () => `${receiver.url}/services/T000/B000/XXXX`;
+  const hook = () => `${h.receiver.url}/services/T000/B000/XXXX`;
   const sendWith = (message = sampleMessage(), webhookUrl = hook()) =>
-    slackChannel.send(message, slackChannel.config.parse({ webhookUrl }), channelContext(http));
+    slackChannel.send(message, slackChannel.config.parse({ webhookUrl }), channelContext(h.http));
 
   it('posts {text} with title and body to the webhook URL', async () => {
     await sendWith();
-    const req = receiver.last();
+    const req = h.receiver.last();
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/services/T000/B000/XXXX');
     assert.match(String(req.headers['content-type']), /^application\/json/);
@@ -34,40 +23,40 @@ describe('slack channel', () => {
 
   it('escapes &, < and > which Slack reads as markup', async () => {
     await sendWith(sampleMessage({ title: '', body: 'if a < b && c > d <!channel>' }));
-    assert.deepEqual(receiver.last().json(), { text: 'if a &lt; b &amp;&amp; c &gt; d &lt;!channel&gt;' });
+    assert.deepEqual(h.receiver.last().json(), { text: 'if a &lt; b &amp;&amp; c &gt; d &lt;!channel&gt;' });
   });
 
   it('fails for good on invalid_token (whatever the status), 404 and other 4xx', async () => {
-    receiver.answer({ status: 403, body: 'invalid_token' });
+    h.receiver.answer({ status: 403, body: 'invalid_token' });
     const token = await deliveryError(sendWith());
     assert.equal(token.permanent, true);
     assert.match(token.message, /^Slack: invalid_token \(HTTP 403\)/);
 
     // Even behind a gateway that answers 500 or 200, invalid_token means the token is gone.
-    receiver.answer({ status: 500, body: 'invalid_token' });
+    h.receiver.answer({ status: 500, body: 'invalid_token' });
     assert.equal((await deliveryError(sendWith())).permanent, true);
-    receiver.answer({ status: 200, body: 'invalid_token' });
+    h.receiver.answer({ status: 200, body: 'invalid_token' });
     assert.match((await deliveryError(sendWith())).message, /^Slack: invalid_token \(HTTP 200\); the webhook was removed/);
 
-    receiver.answer({ status: 404, body: 'no_service' });
+    h.receiver.answer({ status: 404, body: 'no_service' });
     assert.equal((await deliveryError(sendWith())).permanent, true);
 
-    receiver.answer({ status: 410, body: 'channel_is_archived' });
+    h.receiver.answer({ status: 410, body: 'channel_is_archived' });
     const archived = await deliveryError(sendWith());
     assert.equal(archived.permanent, true);
     assert.equal(archived.message, 'Slack: channel_is_archived (HTTP 410)');
   });
 
   it('does not take a 200 without "ok" as success', async () => {
-    receiver.answer({ status: 200, body: '<html>proxy login</html>' });
+    h.receiver.answer({ status: 200, body: '<html>proxy login</html>' });
     assert.equal((await deliveryError(sendWith())).permanent, true);
   });
 
   it('retries 5xx, 429 with Retry-After and a closed port', async () => {
-    receiver.answer({ status: 500, body: 'rollup_error' });
+    h.receiver.answer({ status: 500, body: 'rollup_error' });
     assert.equal((await deliveryError(sendWith())).permanent, false);
 
-    receiver.answer({ status: 429, body: 'rate_limited', headers: { 'retry-after': '30' } });
+    h.receiver.answer({ status: 429, body: 'rate_limited', headers: { 'retry-after': '30' } });
     const limited = await deliveryError(sendWith());
     assert.equal(limited.permanent, false);
     assert.equal(limited.retryAfterMs, 30_000);
@@ -78,7 +67,7 @@ describe('slack channel', () => {
 
   it('cuts the text to 40000 characters', async () => {
     await sendWith(sampleMessage({ title: '', body: 'y'.repeat(50_000) }));
-    const { text } = receiver.last().json() as { text: string };
+    const { text } = h.receiver.last().json() as { text: string };
     assert.equal(text.length, 40_000);
     assert.ok(text.endsWith('y…'));
   });

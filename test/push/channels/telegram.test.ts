@@ -1,39 +1,28 @@
 // Telegram against a local fake: sendMessage with HTML-escaped `<b>title</b>\n` + body up to 4096
 // characters, a pasted token URL, and how its error answers are judged.
-import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHttpClient, type HttpClient } from '../../../src/lib/http.js';
 import { telegramChannel, telegramText } from '../../../src/push/channels/telegram.js';
 import { closedPort } from '../../helpers/http-servers.js';
-import { channelContext, deliveryError, sampleMessage, startPushReceiver, type PushReceiver } from '../../helpers/push-receiver.js';
+import { useChannelHarness, channelContext, deliveryError, sampleMessage } from '../../helpers/push-receiver.js';
 
 const TOKEN = '123456:AAH-secret_tok';
 const unescape = (html: string) => html.replace(/<\/?b>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 describe('telegram channel', () => {
-  let http: HttpClient;
-  let receiver: PushReceiver;
-  before(() => {
-    http = createHttpClient({ allowPrivateNetwork: true });
-  });
-  after(() => http.close());
-  beforeEach(async () => {
-    receiver = await startPushReceiver();
-    receiver.answer({ body: { ok: true, result: { message_id: 7 } } });
-  });
-  afterEach(() => receiver.close());
+  const h = useChannelHarness((receiver) => receiver.answer({ body: { ok: true, result: { message_id: 7 } } }));
 
-  const config = (over: Record<string, unknown> = {}) => telegramChannel.config.parse({ botToken: TOKEN, chatId: '-1001234', apiBase: receiver.url, ...over });
-  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => telegramChannel.send(message, config(over), channelContext(http));
+  const config = (over: Record<string, unknown> = {}) => telegramChannel.config.parse({ botToken: TOKEN, chatId: '-1001234', apiBase: h.receiver.url, ...over });
+  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => telegramChannel.send(message, config(over), channelContext(h.http));
   const failWith = (status: number, body: unknown) => {
-    receiver.answer({ status, body });
+    h.receiver.answer({ status, body });
     return deliveryError(sendWith());
   };
 
   it('posts the HTML text, chat_id and no link preview to /bot{token}/sendMessage', async () => {
     await sendWith();
-    const req = receiver.last();
-    assert.equal(receiver.requests.length, 1);
+    const req = h.receiver.last();
+    assert.equal(h.receiver.requests.length, 1);
     assert.equal(req.method, 'POST');
     assert.equal(req.path, `/bot${TOKEN}/sendMessage`);
     assert.match(String(req.headers['content-type']), /^application\/json/);
@@ -47,24 +36,24 @@ describe('telegram channel', () => {
 
   it('adds message_thread_id and disable_notification when set', async () => {
     await sendWith({ messageThreadId: '42', silent: true });
-    const sent = receiver.last().json() as Record<string, unknown>;
+    const sent = h.receiver.last().json() as Record<string, unknown>;
     assert.equal(sent.message_thread_id, 42);
     assert.equal(sent.disable_notification, true);
   });
 
   it('escapes &, < and > in the title and the body', async () => {
     await sendWith({}, sampleMessage({ title: 'A<B> & C', body: '<script>"x" & \'y\'</script>' }));
-    assert.equal((receiver.last().json() as { text: string }).text, '<b>A&lt;B&gt; &amp; C</b>\n&lt;script&gt;"x" &amp; \'y\'&lt;/script&gt;');
+    assert.equal((h.receiver.last().json() as { text: string }).text, '<b>A&lt;B&gt; &amp; C</b>\n&lt;script&gt;"x" &amp; \'y\'&lt;/script&gt;');
   });
 
   it('takes the token out of a pasted API URL and keeps an apiBase path as a prefix', async () => {
-    await sendWith({ botToken: `https://api.telegram.org/bot${TOKEN}/getMe`, apiBase: `${receiver.url}/tg/` });
-    assert.equal(receiver.last().path, `/tg/bot${TOKEN}/sendMessage`);
+    await sendWith({ botToken: `https://api.telegram.org/bot${TOKEN}/getMe`, apiBase: `${h.receiver.url}/tg/` });
+    assert.equal(h.receiver.last().path, `/tg/bot${TOKEN}/sendMessage`);
   });
 
   it('cuts the text to 4096 characters as Telegram counts them (after entities), ending with …', async () => {
     await sendWith({}, sampleMessage({ body: '&'.repeat(5000) }));
-    const { text } = receiver.last().json() as { text: string };
+    const { text } = h.receiver.last().json() as { text: string };
     const shown = unescape(text);
     assert.equal(shown.length, 4096);
     assert.ok(shown.endsWith('&…'));

@@ -1,12 +1,11 @@
 // The Standard Webhooks channel against a local fake: the body, the three headers, and a signature
 // recomputed here with node:crypto; the published test vector; the secret generator; error answers.
-import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createHttpClient, type HttpClient } from '../../../src/lib/http.js';
 import { generateWebhookSecret, signWebhook, webhookChannel } from '../../../src/push/channels/webhook.js';
 import { closedPort } from '../../helpers/http-servers.js';
-import { FIXED_NOW, channelContext, deliveryError, sampleMessage, startPushReceiver, type PushReceiver } from '../../helpers/push-receiver.js';
+import { useChannelHarness, FIXED_NOW, channelContext, deliveryError, sampleMessage } from '../../helpers/push-receiver.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const data = {
@@ -15,24 +14,14 @@ const data = {
 };
 
 describe('webhook channel', () => {
-  let http: HttpClient;
-  let receiver: PushReceiver;
-  before(() => {
-    http = createHttpClient({ allowPrivateNetwork: true });
-  });
-  after(() => http.close());
-  beforeEach(async () => {
-    receiver = await startPushReceiver();
-    receiver.answer({ status: 204 });
-  });
-  afterEach(() => receiver.close());
+  const h = useChannelHarness((receiver) => receiver.answer({ status: 204 }));
 
-  const sendWith = (message = sampleMessage({ data }), url = `${receiver.url}/hooks/chime?x=1`) =>
-    webhookChannel.send(message, webhookChannel.config.parse({ url, secret: SECRET }), channelContext(http));
+  const sendWith = (message = sampleMessage({ data }), url = `${h.receiver.url}/hooks/chime?x=1`) =>
+    webhookChannel.send(message, webhookChannel.config.parse({ url, secret: SECRET }), channelContext(h.http));
 
   it('posts {type, timestamp, data} with webhook-id, webhook-timestamp (seconds now) and a v1 signature', async () => {
     await sendWith();
-    const req = receiver.last();
+    const req = h.receiver.last();
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/hooks/chime');
     assert.deepEqual(req.query, { x: '1' });
@@ -59,7 +48,7 @@ describe('webhook channel', () => {
   it('sends the digest data as it is given, plus title and body', async () => {
     const digest = { windowStart: '2024-04-30T12:00:00.000Z', windowEnd: '2024-05-01T12:00:00.000Z', tasks: [{ id: 7, name: 'A', successes: 3, failures: 1, runs: [] }] };
     await sendWith(sampleMessage({ event: 'digest', title: 'Digest', body: '1 task', data: digest }));
-    assert.deepEqual(receiver.last().json(), { type: 'digest', timestamp: new Date(FIXED_NOW - 5_000).toISOString(), data: { ...digest, title: 'Digest', body: '1 task' } });
+    assert.deepEqual(h.receiver.last().json(), { type: 'digest', timestamp: new Date(FIXED_NOW - 5_000).toISOString(), data: { ...digest, title: 'Digest', body: '1 task' } });
   });
 
   it('generates whsec_ secrets of 24 random bytes that it accepts', () => {
@@ -80,16 +69,16 @@ describe('webhook channel', () => {
   });
 
   it('takes 2xx as success; 5xx, 429 and a closed port are transient, 4xx permanent', async () => {
-    receiver.answer({ status: 200, body: 'thanks' });
+    h.receiver.answer({ status: 200, body: 'thanks' });
     await sendWith();
 
-    receiver.answer({ status: 503, body: 'busy' });
+    h.receiver.answer({ status: 503, body: 'busy' });
     assert.equal((await deliveryError(sendWith())).permanent, false);
 
-    receiver.answer({ status: 429, body: '', headers: { 'retry-after': '60' } });
+    h.receiver.answer({ status: 429, body: '', headers: { 'retry-after': '60' } });
     assert.equal((await deliveryError(sendWith())).retryAfterMs, 60_000);
 
-    receiver.answer({ status: 410, body: 'gone' });
+    h.receiver.answer({ status: 410, body: 'gone' });
     assert.equal((await deliveryError(sendWith())).permanent, true);
 
     const port = await closedPort();
@@ -98,7 +87,7 @@ describe('webhook channel', () => {
 
   it('cuts the body field to 20000 characters', async () => {
     await sendWith(sampleMessage({ body: 'w'.repeat(25_000) }));
-    const { data: sent } = receiver.last().json() as { data: { body: string } };
+    const { data: sent } = h.receiver.last().json() as { data: { body: string } };
     assert.equal(sent.body.length, 20_000);
     assert.ok(sent.body.endsWith('w…'));
   });

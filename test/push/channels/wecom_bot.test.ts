@@ -1,36 +1,25 @@
 // WeCom group robot against a local fake: markdown (≤ 4096 bytes) or text with mentions (≤ 2048
 // bytes) to webhook/send?key=…, a pasted webhook URL, and how errcodes are judged.
-import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHttpClient, type HttpClient } from '../../../src/lib/http.js';
 import { wecomBotChannel } from '../../../src/push/channels/wecom_bot.js';
 import { closedPort } from '../../helpers/http-servers.js';
-import { channelContext, deliveryError, sampleMessage, startPushReceiver, type PushReceiver } from '../../helpers/push-receiver.js';
+import { useChannelHarness, channelContext, deliveryError, sampleMessage } from '../../helpers/push-receiver.js';
 
 describe('wecom_bot channel', () => {
-  let http: HttpClient;
-  let receiver: PushReceiver;
-  before(() => {
-    http = createHttpClient({ allowPrivateNetwork: true });
-  });
-  after(() => http.close());
-  beforeEach(async () => {
-    receiver = await startPushReceiver();
-    receiver.answer({ body: { errcode: 0, errmsg: 'ok' } });
-  });
-  afterEach(() => receiver.close());
+  const h = useChannelHarness((receiver) => receiver.answer({ body: { errcode: 0, errmsg: 'ok' } }));
 
-  const config = (over: Record<string, unknown> = {}) => wecomBotChannel.config.parse({ key: '693a91f6-7xxx', apiBase: receiver.url, ...over });
-  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => wecomBotChannel.send(message, config(over), channelContext(http));
+  const config = (over: Record<string, unknown> = {}) => wecomBotChannel.config.parse({ key: '693a91f6-7xxx', apiBase: h.receiver.url, ...over });
+  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => wecomBotChannel.send(message, config(over), channelContext(h.http));
   const failWith = (errcode: number, errmsg: string) => {
-    receiver.answer({ body: { errcode, errmsg } });
+    h.receiver.answer({ body: { errcode, errmsg } });
     return deliveryError(sendWith());
   };
 
   it('posts markdown to /cgi-bin/webhook/send?key=…', async () => {
     await sendWith();
-    const req = receiver.last();
-    assert.equal(receiver.requests.length, 1);
+    const req = h.receiver.last();
+    assert.equal(h.receiver.requests.length, 1);
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/cgi-bin/webhook/send');
     assert.deepEqual(req.query, { key: '693a91f6-7xxx' });
@@ -40,12 +29,12 @@ describe('wecom_bot channel', () => {
 
   it('takes the key out of a pasted webhook URL', async () => {
     await sendWith({ key: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=pasted-key' });
-    assert.deepEqual(receiver.last().query, { key: 'pasted-key' });
+    assert.deepEqual(h.receiver.last().query, { key: 'pasted-key' });
   });
 
   it('sends text with mentioned_mobile_list when mobiles are set', async () => {
     await sendWith({ mentionedMobiles: ['13800000000', '@all'] });
-    assert.deepEqual(receiver.last().json(), {
+    assert.deepEqual(h.receiver.last().json(), {
       msgtype: 'text',
       text: { content: '❌ Daily check-in failed\n\nStep 2/3: HTTP 500\nnext run 08:00', mentioned_mobile_list: ['13800000000', '@all'] },
     });
@@ -54,11 +43,11 @@ describe('wecom_bot channel', () => {
   it('cuts markdown to 4096 bytes and text to 2048 bytes, ending with …', async () => {
     const long = sampleMessage({ title: '', body: '长'.repeat(3000) });
     await sendWith({}, long);
-    const markdown = (receiver.last().json() as { markdown: { content: string } }).markdown.content;
+    const markdown = (h.receiver.last().json() as { markdown: { content: string } }).markdown.content;
     assert.ok(Buffer.byteLength(markdown) <= 4096 && Buffer.byteLength(markdown) > 4090);
     assert.ok(markdown.endsWith('长…'));
     await sendWith({ mentionedMobiles: ['13800000000'] }, long);
-    const text = (receiver.last().json() as { text: { content: string } }).text.content;
+    const text = (h.receiver.last().json() as { text: { content: string } }).text.content;
     assert.ok(Buffer.byteLength(text) <= 2048 && Buffer.byteLength(text) > 2042);
     assert.ok(text.endsWith('长…'));
   });
@@ -77,13 +66,13 @@ describe('wecom_bot channel', () => {
   });
 
   it('5xx and 429 (with Retry-After) are transient, other 4xx permanent, a 200 without errcode transient', async () => {
-    receiver.answer({ status: 500, body: 'oops' });
+    h.receiver.answer({ status: 500, body: 'oops' });
     assert.equal((await deliveryError(sendWith())).permanent, false);
-    receiver.answer({ status: 429, body: 'slow', headers: { 'retry-after': '9' } });
+    h.receiver.answer({ status: 429, body: 'slow', headers: { 'retry-after': '9' } });
     assert.equal((await deliveryError(sendWith())).retryAfterMs, 9_000);
-    receiver.answer({ status: 403, body: 'forbidden' });
+    h.receiver.answer({ status: 403, body: 'forbidden' });
     assert.equal((await deliveryError(sendWith())).permanent, true);
-    receiver.answer({ status: 200, body: '' });
+    h.receiver.answer({ status: 200, body: '' });
     assert.equal((await deliveryError(sendWith())).permanent, false);
   });
 

@@ -1,36 +1,25 @@
 // WxPusher against a local fake: the Markdown message to users and topics, a pasted token URL, the
 // summary and content limits, and how codes are judged (1000 is success).
-import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHttpClient, type HttpClient } from '../../../src/lib/http.js';
 import { wxpusherChannel } from '../../../src/push/channels/wxpusher.js';
 import { closedPort } from '../../helpers/http-servers.js';
-import { channelContext, deliveryError, sampleMessage, startPushReceiver, type PushReceiver } from '../../helpers/push-receiver.js';
+import { useChannelHarness, channelContext, deliveryError, sampleMessage } from '../../helpers/push-receiver.js';
 
 describe('wxpusher channel', () => {
-  let http: HttpClient;
-  let receiver: PushReceiver;
-  before(() => {
-    http = createHttpClient({ allowPrivateNetwork: true });
-  });
-  after(() => http.close());
-  beforeEach(async () => {
-    receiver = await startPushReceiver();
-    receiver.answer({ body: { code: 1000, msg: '处理成功', data: [{ uid: 'UID_a', code: 1000, status: '创建发送任务成功' }], success: true } });
-  });
-  afterEach(() => receiver.close());
+  const h = useChannelHarness((receiver) => receiver.answer({ body: { code: 1000, msg: '处理成功', data: [{ uid: 'UID_a', code: 1000, status: '创建发送任务成功' }], success: true } }));
 
-  const config = (over: Record<string, unknown> = {}) => wxpusherChannel.config.parse({ appToken: 'AT_abc', uids: ['UID_a'], apiBase: receiver.url, ...over });
-  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => wxpusherChannel.send(message, config(over), channelContext(http));
+  const config = (over: Record<string, unknown> = {}) => wxpusherChannel.config.parse({ appToken: 'AT_abc', uids: ['UID_a'], apiBase: h.receiver.url, ...over });
+  const sendWith = (over: Record<string, unknown> = {}, message = sampleMessage()) => wxpusherChannel.send(message, config(over), channelContext(h.http));
   const failWith = (body: unknown, status = 200) => {
-    receiver.answer({ status, body });
+    h.receiver.answer({ status, body });
     return deliveryError(sendWith());
   };
 
   it('posts the Markdown message with the title as summary to /api/send/message', async () => {
     await sendWith({ topicIds: ['123', 456] });
-    const req = receiver.last();
-    assert.equal(receiver.requests.length, 1);
+    const req = h.receiver.last();
+    assert.equal(h.receiver.requests.length, 1);
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/api/send/message');
     assert.match(String(req.headers['content-type']), /^application\/json/);
@@ -46,7 +35,7 @@ describe('wxpusher channel', () => {
 
   it('sends empty lists for what is not set, and takes the token out of a pasted URL', async () => {
     await sendWith({ uids: undefined, topicIds: [7], appToken: 'https://wxpusher.zjiecode.com/api/send/message/?appToken=AT_pasted&content=x&uid=UID_a' });
-    const sent = receiver.last().json() as { appToken: string; uids: unknown; topicIds: unknown };
+    const sent = h.receiver.last().json() as { appToken: string; uids: unknown; topicIds: unknown };
     assert.equal(sent.appToken, 'AT_pasted');
     assert.deepEqual(sent.uids, []);
     assert.deepEqual(sent.topicIds, [7]);
@@ -55,12 +44,12 @@ describe('wxpusher channel', () => {
   it('without any UID or topic, fails as permanent without sending', async () => {
     const err = await deliveryError(sendWith({ uids: [] }));
     assert.equal(err.permanent, true);
-    assert.equal(receiver.requests.length, 0);
+    assert.equal(h.receiver.requests.length, 0);
   });
 
   it('cuts the summary to 100 and the content to 40000 characters, ending with …', async () => {
     await sendWith({}, sampleMessage({ title: 'T'.repeat(150), body: '长'.repeat(50_000) }));
-    const { summary, content } = receiver.last().json() as { summary: string; content: string };
+    const { summary, content } = h.receiver.last().json() as { summary: string; content: string };
     assert.equal(summary, `${'T'.repeat(99)}…`);
     assert.equal([...content].length, 40_000);
     assert.ok(content.endsWith('长…'));
@@ -74,7 +63,7 @@ describe('wxpusher channel', () => {
 
   it('5xx and 429 (with Retry-After) are transient, other 4xx permanent, a 200 without a code transient', async () => {
     assert.equal((await failWith('down', 503)).permanent, false);
-    receiver.answer({ status: 429, body: { code: 429, msg: 'too many' }, headers: { 'retry-after': '2' } });
+    h.receiver.answer({ status: 429, body: { code: 429, msg: 'too many' }, headers: { 'retry-after': '2' } });
     const limited = await deliveryError(sendWith());
     assert.equal(limited.permanent, false);
     assert.equal(limited.retryAfterMs, 2_000);

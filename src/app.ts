@@ -28,6 +28,8 @@ import { templateEditorRoutes } from './templates/editor-routes.js';
 import { templateRoutes } from './templates/routes.js';
 import { taskRoutes } from './tasks/routes.js';
 import { dashboardRoutes } from './tasks/dashboard-routes.js';
+import { pushRoutes } from './push/routes.js';
+import { pushHistoryRoutes } from './push/history-routes.js';
 import { createServices, type Services } from './services.js';
 
 export type AppDeps = { config: Config; db: Db; log: Logger; clock?: Clock; http?: HttpClient; services?: Services };
@@ -36,6 +38,7 @@ export type AppDeps = { config: Config; db: Db; log: Logger; clock?: Clock; http
 export const NAV: NavItem[] = [
   { href: '/tasks', key: 'nav.tasks' },
   { href: '/templates', key: 'nav.templates' },
+  { href: '/push', key: 'nav.push' },
   { href: '/account', key: 'nav.account' },
   { href: '/admin/users', key: 'nav.admin', adminOnly: true },
 ];
@@ -55,7 +58,7 @@ export function createApp({ config, db, log, clock = systemClock, http, services
   if (!config.appSecret) throw new Error('createApp needs config.appSecret');
   setViewCache(config.env === 'production');
 
-  const { accounts, admin, templates, tasks, runs } = services ?? createServices({ config, db, clock, http });
+  const { accounts, admin, templates, tasks, runs, push, pushSettings, digests, mailer } = services ?? createServices({ config, db, clock, http, log });
   const settings = siteSettingsRepo(db.knex);
   const loginLimit = credentialRateLimit({ knex: db.knex, clock, name: 'login' });
   const tokenLimit = credentialRateLimit({ knex: db.knex, clock, name: 'token' });
@@ -125,7 +128,7 @@ export function createApp({ config, db, log, clock = systemClock, http, services
     next();
   });
 
-  app.use('/api/v1', apiRouter({ accounts, admin, tokenLimit, templates, tasks, runs, clock }));
+  app.use('/api/v1', apiRouter({ accounts, admin, tokenLimit, templates, tasks, runs, push, pushSettings, digests, clock }));
 
   app.use(express.urlencoded({ extended: true, limit: '5mb', parameterLimit: 20_000 }));
   // The import form uploads a file; its CSRF token is in the multipart body, read before the check.
@@ -133,11 +136,13 @@ export function createApp({ config, db, log, clock = systemClock, http, services
   app.post('/templates/import', upload);
   app.use(csrf.csrfSynchronisedProtection);
   app.use(accountRoutes({ accounts, settings, loginLimit }));
-  app.use(adminRoutes({ admin }));
+  app.use(adminRoutes({ admin, mailer, mailConfig: config.mail }));
   app.use(templateEditorRoutes({ templates, runs }));
   app.use(templateRoutes({ templates }));
   app.use(dashboardRoutes({ tasks, runs }));
   app.use(taskRoutes({ tasks, templates, runs }));
+  app.use(pushHistoryRoutes({ push }));
+  app.use(pushRoutes({ push, clock }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

@@ -54,6 +54,7 @@ const envSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   WORKER_CONCURRENCY: int(32, 1, 1000),
+  PUSH_CONCURRENCY: int(8, 1, 200),
   WORKER_CONCURRENCY_PER_USER: int(8, 1, 1000),
   RUN_LEASE_SECONDS: int(60, 2, 3600),
   MAIL_SMTP: z.string().optional(),
@@ -85,6 +86,8 @@ export type Config = Readonly<{
   workerConcurrencyPerUser: number;
   /** A run whose instance stops renewing its lease for this long is marked lost. */
   runLeaseMs: number;
+  /** How many push messages one instance sends at once (one at a time per registration). */
+  pushConcurrency: number;
   mail: Readonly<{
     host?: string;
     port: number;
@@ -138,6 +141,7 @@ export function parseConfig(env: Env): Config {
     defaultTimezone: e.DEFAULT_TIMEZONE ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    pushConcurrency: e.PUSH_CONCURRENCY,
     workerConcurrencyPerUser: e.WORKER_CONCURRENCY_PER_USER,
     runLeaseMs: e.RUN_LEASE_SECONDS * 1000,
     mail: Object.freeze({

@@ -14,7 +14,7 @@ import { claimsRepo } from './scheduler/claims.js';
 
 // In-flight requests get this long to finish after SIGTERM before their connections are cut.
 const DRAIN_TIMEOUT_MS = 10_000;
-// Runs under way get this long; the leases of those still running are then released.
+// Runs and pushes under way get this long; the leases of those still going are then released.
 const SCHEDULER_DRAIN_MS = 30_000;
 
 async function main() {
@@ -36,7 +36,7 @@ async function main() {
   const applied = await migrateToLatest(db, { log: (msg) => log.info(msg) });
   if (applied.length) log.info({ migrations: applied }, 'migrations applied');
 
-  const services = createServices({ config, db, clock: systemClock });
+  const services = createServices({ config, db, clock: systemClock, log });
   const app = createApp({ config, db, log, clock: systemClock, services });
   const jobs = startSystemJobs({ db, clock: systemClock, log, runs: services.runs });
   const scheduler = createScheduler({
@@ -49,6 +49,8 @@ async function main() {
     lease: services.lease,
   });
   await scheduler.start();
+  await services.dispatcher.start();
+  await services.digests.start();
   const server = http.createServer(app);
   let stopping = false;
   // Once stopping, a keep-alive connection is closed as soon as its response is done, instead of
@@ -62,7 +64,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down: no new connections or runs, finishing those in flight');
-    const drained = scheduler.stop(SCHEDULER_DRAIN_MS);
+    // The digest job stops first, so the digests it just queued still go out with the dispatcher's drain.
+    const drained = Promise.all([scheduler.stop(SCHEDULER_DRAIN_MS), services.digests.stop().then(() => services.dispatcher.stop(SCHEDULER_DRAIN_MS))]);
     const forced = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS).unref();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
@@ -71,6 +74,7 @@ async function main() {
     await drained;
     await jobs.stop();
     await services.http.close();
+    services.mailer?.close();
     await db.close();
     log.info('stopped');
     process.exit(0);

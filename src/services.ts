@@ -11,15 +11,43 @@ import { createAdminService } from './accounts/admin-service.js';
 import { createTemplatesService } from './templates/service.js';
 import { createTasksService } from './tasks/service.js';
 import { createRunsService } from './runs/service.js';
+import { createMailer, type Mailer } from './lib/mailer.js';
+import { silentLogger, type Logger } from './lib/log.js';
+import { createDispatcher } from './push/dispatcher.js';
+import { createPushService } from './push/service.js';
+import { createPushSettingsService } from './push/settings-service.js';
+import { createDigestJob } from './push/digest-job.js';
 
-export type ServiceDeps = { config: Config; db: Db; clock?: Clock; http?: HttpClient; instanceId?: string };
+export type ServiceDeps = {
+  config: Config;
+  db: Db;
+  clock?: Clock;
+  http?: HttpClient;
+  instanceId?: string;
+  log?: Logger;
+  /** Tests pass a mailer trusting their own SMTP sink; otherwise one is made from MAIL_*. */
+  mailer?: Mailer;
+};
 
-export function createServices({ config, db, clock = systemClock, http, instanceId }: ServiceDeps) {
+export function createServices({ config, db, clock = systemClock, http, instanceId, log = silentLogger, mailer }: ServiceDeps) {
   if (!config.appSecret) throw new Error('services need config.appSecret');
   const box = createSecretBox(config.appSecret);
   const httpClient = http ?? createHttpClient({ allowPrivateNetwork: config.allowPrivateNetwork, proxy: config.proxy });
   const lease = { owner: instanceId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`, ms: config.runLeaseMs };
   const knex = db.knex;
+  const mail = mailer ?? createMailer(config.mail);
+  // The dispatcher's lease outlasts the slowest send (SMTP's 30 s socket timeout); a heartbeat renews it.
+  const dispatcher = createDispatcher({
+    knex,
+    box,
+    http: httpClient,
+    clock,
+    log,
+    concurrency: config.pushConcurrency,
+    lease,
+    ...(mail ? { mail: mail.send } : {}),
+  });
+  const digests = createDigestJob({ knex, clock, log, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl, poke: dispatcher.poke });
   return {
     clock,
     lease,
@@ -28,6 +56,11 @@ export function createServices({ config, db, clock = systemClock, http, instance
     admin: createAdminService({ knex, clock }),
     templates: createTemplatesService({ knex, box, clock }),
     tasks: createTasksService({ knex, box, clock, defaultTimezone: config.defaultTimezone }),
+    mailer: mail,
+    dispatcher,
+    digests,
+    push: createPushService({ knex, box, http: httpClient, clock, mailer: mail, baseUrl: config.baseUrl, poke: dispatcher.poke }),
+    pushSettings: createPushSettingsService({ knex, clock, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl }),
     runs: createRunsService({ knex, box, http: httpClient, clock, lease, defaultTimezone: config.defaultTimezone }),
   };
 }

@@ -21,7 +21,8 @@ type Endpoint = {
   via: 'api' | 'page';
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: (id: string) => string;
-  body?: Record<string, string>;
+  /** JSON for the API, form fields (strings) for pages. */
+  body?: Record<string, unknown>;
   ownerStatus: number;
 };
 
@@ -143,6 +144,34 @@ const OWNED: OwnedKind[] = [
       { via: 'page', method: 'GET', path: (id) => `/runs/${id}`, ownerStatus: 200 },
     ],
   },
+  {
+    name: 'push registration',
+    async create(app, owner) {
+      const res = await api(app.url, 'POST', '/push/registrations', {
+        token: owner.token,
+        body: { channel: 'bark', name: 'private phone', config: { serverUrl: 'http://127.0.0.1:1', deviceKey: 'private-device-key' } },
+      });
+      assert.equal(res.status, 201);
+      const id = res.body.id as number;
+      return {
+        id,
+        async assertIntact() {
+          const read = await api(app.url, 'GET', `/push/registrations/${id}`, { token: owner.token });
+          assert.equal(read.status, 200);
+          assert.equal(read.body.name, 'private phone');
+          assert.equal(read.body.enabled, true, 'nobody toggled it');
+          assert.equal(read.body.config.deviceKey, '••••-key', 'nobody changed its secret');
+        },
+      };
+    },
+    lists: [{ via: 'api', path: '/push/registrations', ids: (body) => body.items.map((r: { id: number }) => r.id) }],
+    endpoints: [
+      { via: 'api', method: 'GET', path: (id) => `/push/registrations/${id}`, ownerStatus: 200 },
+      { via: 'api', method: 'PATCH', path: (id) => `/push/registrations/${id}`, body: { enabled: false }, ownerStatus: 200 },
+      { via: 'api', method: 'POST', path: (id) => `/push/registrations/${id}/test`, ownerStatus: 200 },
+      { via: 'api', method: 'DELETE', path: (id) => `/push/registrations/${id}`, ownerStatus: 204 },
+    ],
+  },
 ];
 
 // The recipes point at a closed loopback port: runs fail at once, and nothing leaves the machine.
@@ -188,7 +217,7 @@ for (const dialect of DIALECTS) {
     async function perform(actor: Actor, endpoint: Endpoint, id: string) {
       const path = endpoint.path(id);
       if (endpoint.via === 'api') return api(app.url, endpoint.method, path, { token: actor.token, body: endpoint.body });
-      const page = endpoint.method === 'POST' ? await actor.browser.post(path, endpoint.body) : await actor.browser.request(endpoint.method, path);
+      const page = endpoint.method === 'POST' ? await actor.browser.post(path, endpoint.body as Record<string, string> | undefined) : await actor.browser.request(endpoint.method, path);
       return { status: page.status, body: page.html };
     }
 

@@ -1,10 +1,14 @@
-// Admin pages: the user list (disable/enable, role, delete) and site settings.
+// Admin pages: the user list (disable/enable, role, delete), site settings, and a test mail to the
+// admin's own address that shows what the SMTP server answered.
 import { Router, type Request, type Response } from 'express';
+import type { Config } from '../config.js';
 import { AppError } from '../lib/errors.js';
+import { describeMailError, type Mailer } from '../lib/mailer.js';
+import { mailHtml } from '../push/channels/email.js';
 import { parseInput } from '../lib/validation.js';
 import { flash } from '../web/flash.js';
 import { idParam, renderFormError } from '../web/forms.js';
-import { renderPage } from '../web/render.js';
+import { renderPage, renderPartial } from '../web/render.js';
 import { requireAdmin, requirePageUser } from './auth-middleware.js';
 import { USERS_PAGE_SIZE, type AdminService } from './admin-service.js';
 import { adminUserPatchSchema, siteSettingsPatchSchema } from './schema.js';
@@ -17,9 +21,26 @@ const USER_ACTIONS = {
   'make-user': { role: 'user' },
 } as const;
 
-export function adminRoutes({ admin }: { admin: AdminService }) {
+/** What the test mail came to: the server's answer, a plain reason, or "mail is not set up". */
+type MailTestResult = { ok: true; response: string } | { ok: false; error: string } | { ok: false; notConfigured: true };
+
+export function adminRoutes({ admin, mailer, mailConfig }: { admin: AdminService; mailer?: Mailer; mailConfig?: Config['mail'] }) {
   const router = Router();
   router.use('/admin', requirePageUser, requireAdmin);
+
+  /** The settings page's mail section: whether mail is set up, and through which server. */
+  const mailLocals = () => ({ mailConfigured: mailer !== undefined, mailServer: mailConfig?.host ? `${mailConfig.host}:${mailConfig.port}` : '' });
+
+  async function sendTestMail(req: Request): Promise<MailTestResult> {
+    if (!mailer || !mailConfig) return { ok: false, notConfigured: true };
+    const text = req.t('admin.mail_test.body', { email: req.user!.email });
+    try {
+      const info = await mailer.send({ to: req.user!.email, subject: req.t('admin.mail_test.subject'), text, html: mailHtml(text, undefined) });
+      return { ok: true, response: info.response };
+    } catch (err) {
+      return { ok: false, error: describeMailError(err, mailConfig) };
+    }
+  }
 
   async function usersPage(req: Request, res: Response, status = 200, formError?: string) {
     const page = Math.max(1, Number.parseInt(String(req.query.page ?? '1'), 10) || 1);
@@ -69,7 +90,14 @@ export function adminRoutes({ admin }: { admin: AdminService }) {
 
   router.get('/admin/settings', async (req, res) => {
     const settings = await admin.getSettings();
-    await renderPage(req, res, 'admin/settings', { title: req.t('admin.settings.title'), values: settings });
+    await renderPage(req, res, 'admin/settings', { title: req.t('admin.settings.title'), values: settings, ...mailLocals() });
+  });
+
+  router.post('/admin/settings/test-mail', async (req, res) => {
+    const mailResult = await sendTestMail(req);
+    if (req.get('HX-Request') === 'true') return renderPartial(req, res, 'admin/_mail-result', { mailResult });
+    const settings = await admin.getSettings();
+    await renderPage(req, res, 'admin/settings', { title: req.t('admin.settings.title'), values: settings, ...mailLocals(), mailResult });
   });
 
   router.post('/admin/settings', async (req, res) => {
@@ -85,6 +113,7 @@ export function adminRoutes({ admin }: { admin: AdminService }) {
     } catch (err) {
       await renderFormError(req, res, err, 'admin/settings', {
         title: req.t('admin.settings.title'),
+        ...mailLocals(),
         values: { registrationOpen: req.body?.registrationOpen === 'on', logRetentionDays: req.body?.logRetentionDays },
       });
     }

@@ -14,6 +14,10 @@ import { tasksApi } from '../tasks/api.js';
 import type { TasksService } from '../tasks/service.js';
 import type { RunsService } from '../runs/service.js';
 import { notFoundHandler } from '../web/error-handler.js';
+import { pushApi } from '../push/api.js';
+import type { PushService } from '../push/service.js';
+import type { PushSettingsService } from '../push/settings-service.js';
+import type { DigestJob } from '../push/digest-job.js';
 
 export type ApiDeps = {
   accounts: AccountsService;
@@ -22,6 +26,9 @@ export type ApiDeps = {
   templates: TemplatesService;
   tasks: TasksService;
   runs: RunsService;
+  push: PushService;
+  pushSettings: PushSettingsService;
+  digests: DigestJob;
   clock: Clock;
 };
 
@@ -36,6 +43,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(adminApi(deps));
   router.use(templatesApi(deps));
   router.use(tasksApi(deps));
+  router.use(pushApi(deps));
   router.use(notFoundHandler);
   return router;
 }

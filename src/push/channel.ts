@@ -11,6 +11,8 @@ export type PushMessage = {
   event: string;
   title: string;
   body: string;
+  /** An HTML rendering of the body for email (the digest's table); absent: email renders the body. */
+  html?: string;
   /** A link to the run or the page the message is about, when BASE_URL is set. */
   url?: string;
   /** The event's data as CHANNELS.md `webhook` describes it (task, run, digest fields). */

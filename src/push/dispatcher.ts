@@ -134,6 +134,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       event: message.event,
       title: message.title,
       body: message.body,
+      ...(message.html ? { html: message.html } : {}),
       data: message.data ?? undefined,
       url: typeof message.data?.url === 'string' ? message.data.url : undefined,
       at: message.createdAt,

@@ -13,6 +13,8 @@ export type EnqueueInput = {
   event: string;
   title: string;
   body: string;
+  /** An HTML rendering for email (the digest's table); other channels use the body. */
+  html?: string;
   data?: Record<string, unknown>;
   taskId?: number;
   runId?: number;
@@ -31,6 +33,7 @@ export type OutgoingMessage = {
   event: string;
   title: string;
   body: string;
+  html: string | null;
   data: Record<string, unknown> | null;
   attempts: number;
   createdAt: number;
@@ -65,6 +68,7 @@ export async function enqueue(knex: Knex | Knex.Transaction, input: EnqueueInput
         run_id: input.runId ?? null,
         title: input.title,
         body: input.body,
+        html: input.html ?? null,
         data: input.data === undefined ? null : JSON.stringify(input.data),
         status: 'queued',
         attempts: 0,
@@ -118,7 +122,7 @@ export function outboxRepo(knex: Knex) {
     async load(id: number): Promise<OutgoingMessage | undefined> {
       const r = await knex('push_messages as m')
         .leftJoin('users as u', 'u.id', 'm.user_id')
-        .select('m.id', 'm.user_id', 'm.registration_id', 'm.event', 'm.title', 'm.body', 'm.data', 'm.attempts', 'm.created_at', 'u.email')
+        .select('m.id', 'm.user_id', 'm.registration_id', 'm.event', 'm.title', 'm.body', 'm.html', 'm.data', 'm.attempts', 'm.created_at', 'u.email')
         .where('m.id', id)
         .first();
       if (!r) return undefined;
@@ -129,6 +133,7 @@ export function outboxRepo(knex: Knex) {
         event: r.event,
         title: r.title,
         body: r.body,
+        html: r.html ?? null,
         data: r.data == null ? null : (JSON.parse(r.data) as Record<string, unknown>),
         attempts: Number(r.attempts),
         createdAt: Number(r.created_at),

@@ -1,6 +1,7 @@
 // What a task is: a template, the user's variables for it, a schedule, retry and push settings.
 // API.md "Tasks"; the schedule rules are SEMANTICS.md §2–3.
 import { z } from 'zod';
+import { pushOverrideSchema } from '../push/settings-schema.js';
 import { canonicalTimeZone, isValidTimeZone } from '../lib/timezone.js';
 import { cronProblem } from '../scheduler/schedule.js';
 
@@ -54,7 +55,8 @@ export const retrySchema = z
   })
   .strict();
 
-export const pushSchema = z.object({ enabled: z.boolean().default(true) }).strict();
+/** The task's push switch (QD's per-task switch) and its override of any of the user's defaults. */
+export const pushSchema = z.object({ enabled: z.boolean().default(true), override: pushOverrideSchema.optional() }).strict();
 
 const text = (max: number) =>
   z

@@ -7,7 +7,8 @@ import type { SecretBox } from '../db/secret-box.js';
 import type { User } from '../accounts/users-repo.js';
 import { templatesRepo, type Template } from '../templates/repo.js';
 import { tasksRepo, type Task, type TaskWrite } from './repo.js';
-import { PROXY_VARIABLE, type Schedule, type TaskInput, type TaskPatch } from './schema.js';
+import { PROXY_VARIABLE, type PushSettings, type Schedule, type TaskInput, type TaskPatch } from './schema.js';
+import { registrationIdProblems, templateProblems, throwIfAny } from '../push/settings-service.js';
 import { firstSlot } from '../scheduler/after-run.js';
 import { previewSlots } from '../scheduler/schedule.js';
 
@@ -27,6 +28,15 @@ function checkVariableNames(template: Template, names: string[]): void {
 
 export function createTasksService({ knex, box, clock = systemClock, defaultTimezone, random = Math.random }: TasksDeps) {
   const repo = tasksRepo(knex, box);
+
+  /** A task's own registrations must be the user's, and its own templates must render. */
+  async function checkPushSettings(user: User, push: PushSettings | undefined) {
+    if (!push?.override) return;
+    throwIfAny(
+      await registrationIdProblems(knex, user.id, push.override.registrationIds, 'push.override.registrationIds'),
+      templateProblems(push.override, 'push.override.'),
+    );
+  }
   const templates = templatesRepo(knex, box);
 
   /** The zone a task's slots are computed in: its schedule's, else its owner's, else the site's. */
@@ -99,6 +109,7 @@ export function createTasksService({ knex, box, clock = systemClock, defaultTime
 
     async create(user: User, input: TaskInput): Promise<Task> {
       const template = await usableTemplate(user, input.templateId);
+      await checkPushSettings(user, input.push);
       const variables = Object.fromEntries(Object.entries(input.variables).filter(([, v]) => v !== ''));
       checkVariableNames(template, Object.keys(variables));
       const id = await repo.insert(
@@ -124,6 +135,7 @@ export function createTasksService({ knex, box, clock = systemClock, defaultTime
 
     async update(user: User, id: number, patch: TaskPatch): Promise<Task> {
       const task = await owned(user, id);
+      await checkPushSettings(user, patch.push);
       const changes: TaskWrite = {};
       for (const key of ['name', 'group', 'note', 'schedule', 'randomDelay', 'retry', 'push'] as const) {
         if (key in patch) (changes as Record<string, unknown>)[key] = patch[key];

@@ -14,7 +14,7 @@ export type SchedulerUnderTest = { scheduler: Scheduler; claims: ClaimsRepo; cal
 
 let instances = 0;
 
-/** A started scheduler; `calls` counts the loop's looks at the table and its claims; `claimDelayMs` slows each claim down. */
+/** A started scheduler; `calls` counts the loop's looks at the table and its claim batches; `claimDelayMs` slows each batch down. */
 export async function startScheduler(
   database: TestDatabase,
   options: Partial<Omit<SchedulerOptions, 'claims' | 'runs' | 'lease'>> & { leaseMs?: number; claimDelayMs?: number } = {},
@@ -31,10 +31,11 @@ export async function startScheduler(
       calls.due++;
       return real.due(...args);
     },
-    claim: async (...args) => {
+    // The loop claims what it picked in one batch: each batch counts as one claim.
+    claimAll: async (...args) => {
       calls.claim++;
       if (claimDelayMs) await new Promise((resolve) => setTimeout(resolve, claimDelayMs));
-      return real.claim(...args);
+      return real.claimAll(...args);
     },
   };
   const scheduler = createScheduler({

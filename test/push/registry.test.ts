@@ -3,8 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { CHANNELS, CHANNEL_TYPES } from '../../src/push/channels/registry.js';
+import { CHANNELS, CHANNEL_TYPES, isChannelType } from '../../src/push/channels/registry.js';
 import { translator } from '../../src/lib/i18n.js';
+import pushHelpEn from '../../src/locales/push-help.en.js';
+import pushHelpZh from '../../src/locales/push-help.zh-CN.js';
 
 const en = translator('en');
 const zh = translator('zh-CN');
@@ -23,6 +25,35 @@ describe('the channel registry', () => {
         const key = field.description;
         assert.ok(key, `${channel.type}.${name} has a label key`);
         for (const t of [en, zh]) assert.notEqual(t(key), key, `${channel.type}.${name}: ${key} is translated`);
+      }
+    }
+  });
+
+  it('explains every field in English and Chinese, in plain text', () => {
+    for (const channel of Object.values(CHANNELS)) {
+      for (const name of Object.keys(fieldsOf(channel.config))) {
+        // What the form asks (catalog.ts): the channel's own help, else the shared one. When neither
+        // exists i18next answers with the last key, and a missing Chinese text falls back to English.
+        const keys = [`push.help.${channel.type}.${name}`, `push.help.common.${name}`];
+        const english = en(keys);
+        const chinese = zh(keys);
+        for (const text of [english, chinese]) {
+          assert.ok(!keys.includes(text) && text.trim(), `${channel.type}.${name} has help`);
+          assert.doesNotMatch(text, /\{\{|\$t\(|<\/?[a-z][^>]*>|\*\*|`/i, `${channel.type}.${name}: plain text, nothing i18next or a browser would read`);
+        }
+        assert.notEqual(chinese, english, `${channel.type}.${name} has Chinese help`);
+        assert.match(chinese, /\p{Script=Han}/u, `${channel.type}.${name} reads as Chinese`);
+      }
+    }
+  });
+
+  it('has help only for fields that exist', () => {
+    const allFields = new Set(Object.values(CHANNELS).flatMap((channel) => Object.keys(fieldsOf(channel.config))));
+    for (const help of [pushHelpEn, pushHelpZh]) {
+      for (const [type, fields] of Object.entries(help)) {
+        const names = type === 'common' ? allFields : isChannelType(type) ? new Set(Object.keys(fieldsOf(CHANNELS[type].config))) : undefined;
+        assert.ok(names, `help for the unknown channel ${type}`);
+        for (const name of Object.keys(fields)) assert.ok(names.has(name), `help for ${type}.${name}, which is not a field`);
       }
     }
   });

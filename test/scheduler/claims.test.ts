@@ -1,5 +1,5 @@
 // The scheduler's SQL against real databases: of several instances claiming the same due slot exactly
-// one wins; a manual run waits for nothing and takes nothing while a run is under way; leases are kept
+// one wins, one by one or in batches; a manual run waits for nothing and takes nothing while a run is under way; leases are kept
 // alive by their owner only; a dead instance's run is reaped once; the due query stays on its index.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { startServer, type TestServer } from '../helpers/http-servers.js';
 import { eventually, findTask, runsOf, seedTask, seedTemplate, seedUser, testBox } from '../helpers/scheduler-fixtures.js';
 import type { ClaimerInput, ClaimerResult } from '../helpers/scheduler-claimer.js';
 import { claimsRepo } from '../../src/scheduler/claims.js';
+import { createDb } from '../../src/db/knex.js';
 import { createServices } from '../../src/services.js';
 import { tasksRepo } from '../../src/tasks/repo.js';
 import type { Clock } from '../../src/lib/clock.js';
@@ -105,6 +106,51 @@ for (const dialect of DIALECTS) {
       const runs = (await runsOf(knex())).filter((r) => ids.includes(r.task_id));
       assert.equal(runs.length, 20);
     });
+
+    it('claimAll() claims a batch, each task by its own compare-and-set: a slot taken meanwhile is left out', async () => {
+      await nothingDue();
+      const now = Date.now();
+      const ids: number[] = [];
+      for (let i = 0; i < 3; i++) ids.push(await seedTask(knex(), userId, templateId, { nextRunAt: now - 1000 + i }));
+      const due = await claims().due(now, 10);
+      assert.deepEqual(due.map((t) => t.id), ids);
+      const takenElsewhere = (await claims().claim(due[1]!, now, { owner: 'other-instance', ms: 60_000 }))!;
+
+      let tick = now;
+      const won = await claims().claimAll(due, { now: () => ++tick }, LEASE);
+      // The clock is read at each claim, the lost one's (now + 2) included.
+      assert.deepEqual(won.map((c) => [c.task.id, c.startedAt]), [[ids[0], now + 1], [ids[2], now + 3]], 'each run starts at its own claim');
+      const runs = (await runsOf(knex())).filter((r) => ids.includes(r.task_id));
+      assert.deepEqual(
+        runs.map((r) => [r.id, r.task_id, r.started_at, r.lease_owner]),
+        [[takenElsewhere, ids[1], now, 'other-instance'], ...won.map((c) => [c.runId, c.task.id, c.startedAt, LEASE.owner])],
+        'one run per slot',
+      );
+      for (const c of won) {
+        const task = (await findTask(knex(), c.task.id))!;
+        assert.deepEqual([task.runningRunId, task.runningSince, task.nextRunAt, task.version], [c.runId, c.startedAt, null, c.task.version + 1]);
+      }
+      assert.deepEqual(await claims().claimAll(due, { now: () => now }, LEASE), [], 'a second batch of the same slots wins nothing');
+    });
+
+    if (dialect === 'mysql') {
+      // SQLite's instances are processes (a blocked writer waits in its own thread): the workers above.
+      it('of 4 instances claiming the same 20 due tasks in batches at once, each task is won exactly once', async () => {
+        await nothingDue();
+        const now = Date.now();
+        const ids: number[] = [];
+        for (let i = 0; i < 20; i++) ids.push(await seedTask(knex(), userId, templateId, { nextRunAt: now - 1000 - i }));
+        const instances = Array.from({ length: 4 }, () => createDb(database.url));
+        try {
+          const due = await claims().due(now, 100);
+          const won = await Promise.all(instances.map((db, i) => claimsRepo(db.knex).claimAll(i % 2 ? [...due].reverse() : due, { now: () => now }, { owner: `batch-${i}`, ms: 60_000 })));
+          assert.deepEqual(won.flat().map((c) => c.task.id).sort((a, b) => a - b), ids, 'every slot won once');
+          assert.equal((await runsOf(knex())).filter((r) => ids.includes(r.task_id)).length, 20);
+        } finally {
+          await Promise.all(instances.map((db) => db.close()));
+        }
+      });
+    }
 
     it('a manual run is refused while a run is under way, and is possible again once it ended', async () => {
       await nothingDue();

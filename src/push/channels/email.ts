@@ -46,7 +46,7 @@ export const emailChannel = {
     // The body usually ends with the link already; the plain part gets it only when it does not.
     const text = message.url && !body.includes(message.url) ? `${body}\n\n${message.url}` : body;
     try {
-      await ctx.mail({ to, cc: config.cc || undefined, subject: message.title, text, html: mailHtml(body, message.url) });
+      await ctx.mail({ to, cc: config.cc || undefined, subject: message.title, text, html: message.html ?? mailHtml(body, message.url) });
     } catch (err) {
       const { responseCode, response, message: why } = Object(err) as MailError;
       const permanent = typeof responseCode === 'number' && responseCode >= 500 && responseCode <= 599;

@@ -1,0 +1,74 @@
+// What a claimed run writes when it ends, against real databases: the run row and the task's next
+// state together, from the task as read at the start unless its user edited it while the run went on.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS, createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { testConfig } from '../helpers/app.js';
+import { eventually, findTask, runsOf, seedTask, seedTemplate, seedUser, testBox } from '../helpers/scheduler-fixtures.js';
+import { startSite, type Site } from '../helpers/scheduler-harness.js';
+import { claimsRepo } from '../../src/scheduler/claims.js';
+import { createServices } from '../../src/services.js';
+import { tasksRepo } from '../../src/tasks/repo.js';
+
+const HOUR = 3600 * 1000;
+const LEASE = { owner: 'record-test', ms: 60_000 };
+
+for (const dialect of DIALECTS) {
+  describe(`recording a finished run (${dialect})`, () => {
+    let database: TestDatabase;
+    let site: Site;
+    let userId: number;
+    const knex = () => database.db.knex;
+
+    before(async () => {
+      database = await createTestDatabase(dialect);
+      site = await startSite();
+      userId = await seedUser(knex());
+    });
+    after(async () => {
+      await site.close();
+      await database.drop();
+    });
+
+    /** An hourly task due now, claimed as the scheduler claims it; its run is not started yet. */
+    async function claimedTask(path: string) {
+      const templateId = await seedTemplate(knex(), userId, site.url + path);
+      const taskId = await seedTask(knex(), userId, templateId, { schedule: { type: 'interval', seconds: 3600 }, nextRunAt: Date.now() - 1000 });
+      const due = (await claimsRepo(knex()).due(Date.now(), 100)).find((t) => t.id === taskId)!;
+      const [claimed] = await claimsRepo(knex()).claimAll([due], { now: () => Date.now() }, LEASE);
+      const services = createServices({ config: testConfig(database.url, { ALLOW_PRIVATE_NETWORK: 'true' }), db: database.db, instanceId: LEASE.owner });
+      return { taskId, claimed: claimed!, runs: services.runs };
+    }
+
+    it('a task left alone while it ran is freed and moved to its next slot, with the run, in one go', async () => {
+      const { taskId, claimed, runs } = await claimedTask('/ok');
+      await runs.executeClaimed({ taskId, runId: claimed.runId, trigger: 'auto', startedAt: claimed.startedAt });
+
+      const [run] = await runsOf(knex(), taskId);
+      assert.deepEqual([run!.id, run!.status, run!.started_at, run!.lease_owner], [claimed.runId, 'success', claimed.startedAt, null]);
+      const task = (await findTask(knex(), taskId))!;
+      assert.deepEqual(
+        [task.runningSince, task.runningRunId, task.lastRunId, task.successCount, task.nextRunAt, task.version],
+        [null, null, claimed.runId, 1, run!.finished_at! + HOUR, claimed.task.version + 2],
+      );
+    });
+
+    it('a task its user disabled while it ran is not scheduled again when the run ends', async () => {
+      const { taskId, claimed, runs } = await claimedTask('/hold/disable');
+      const running = runs.executeClaimed({ taskId, runId: claimed.runId, trigger: 'auto', startedAt: claimed.startedAt });
+      await eventually(() => heldRequests() > 0, 2000, 'the request');
+      await tasksRepo(knex(), testBox).update(taskId, { enabled: false, disabledBy: 'user' }, Date.now());
+      site.release('disable');
+      await running;
+
+      const task = (await findTask(knex(), taskId))!;
+      assert.deepEqual([task.enabled, task.nextRunAt, task.runningSince, task.successCount], [false, null, null, 1], 'the edit counts, the run is recorded');
+      assert.equal((await runsOf(knex(), taskId))[0]!.status, 'success');
+    });
+
+    /** Requests the site is holding. */
+    function heldRequests(): number {
+      return site.seen.filter((r) => r.url.startsWith('/hold/')).length - site.answered.filter((a) => a.path.startsWith('/hold/')).length;
+    }
+  });
+}

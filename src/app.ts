@@ -30,6 +30,7 @@ import { taskRoutes } from './tasks/routes.js';
 import { dashboardRoutes } from './tasks/dashboard-routes.js';
 import { pushRoutes } from './push/routes.js';
 import { pushHistoryRoutes } from './push/history-routes.js';
+import { pushSettingsRoutes } from './push/settings-routes.js';
 import { createServices, type Services } from './services.js';
 
 export type AppDeps = { config: Config; db: Db; log: Logger; clock?: Clock; http?: HttpClient; services?: Services };
@@ -140,7 +141,9 @@ export function createApp({ config, db, log, clock = systemClock, http, services
   app.use(templateEditorRoutes({ templates, runs }));
   app.use(templateRoutes({ templates }));
   app.use(dashboardRoutes({ tasks, runs }));
-  app.use(taskRoutes({ tasks, templates, runs }));
+  app.use(taskRoutes({ tasks, templates, runs, push, pushSettings }));
+  // Before pushRoutes: its /push/:id would take /push/settings for an id.
+  app.use(pushSettingsRoutes({ pushSettings, digests, push }));
   app.use(pushHistoryRoutes({ push }));
   app.use(pushRoutes({ push, clock }));
 

@@ -120,6 +120,7 @@ const OWNED: OwnedKind[] = [
       { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/edit`, body: { name: 'renamed' }, ownerStatus: 303 },
       { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/run`, ownerStatus: 303 },
       { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/toggle`, ownerStatus: 303 },
+      { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/push`, body: { pushEnabled: 'on', pushMode: 'override', failureThreshold: '3' }, ownerStatus: 303 },
       { via: 'page', method: 'GET', path: (id) => `/tasks/${id}/delete`, ownerStatus: 200 },
       { via: 'page', method: 'POST', path: (id) => `/tasks/${id}/delete`, ownerStatus: 303 },
     ],

@@ -40,6 +40,33 @@ type Row = {
 
 const num = (v: number | string | null) => (v == null ? null : Number(v));
 
+const without = (ids: unknown, id: number) => (Array.isArray(ids) ? ids.filter((x) => x !== id) : ids);
+
+/** Removes a registration id from the lists of the user's push settings and task overrides. */
+async function forgetRegistration(trx: Knex.Transaction, userId: number, id: number): Promise<void> {
+  const settings = (await trx('push_settings').where({ user_id: userId }).first('defaults', 'digest_registration_ids')) as
+    | { defaults: string; digest_registration_ids: string | null }
+    | undefined;
+  if (settings) {
+    const defaults = JSON.parse(settings.defaults) as { registrationIds?: unknown };
+    const digest = settings.digest_registration_ids === null ? null : (JSON.parse(settings.digest_registration_ids) as unknown);
+    await trx('push_settings')
+      .where({ user_id: userId })
+      .update({
+        defaults: JSON.stringify({ ...defaults, registrationIds: without(defaults.registrationIds ?? null, id) }),
+        digest_registration_ids: digest === null ? null : JSON.stringify(without(digest, id)),
+      });
+  }
+  // A user's tasks are few (hundreds); only those whose override names registrations change.
+  const tasks = (await trx('tasks').where({ user_id: userId }).select('id', 'push')) as { id: number; push: string }[];
+  for (const task of tasks) {
+    const push = JSON.parse(task.push) as { override?: { registrationIds?: unknown } };
+    if (!Array.isArray(push.override?.registrationIds) || !push.override.registrationIds.includes(id)) continue;
+    push.override.registrationIds = without(push.override.registrationIds, id);
+    await trx('tasks').where({ id: task.id }).update({ push: JSON.stringify(push) });
+  }
+}
+
 export function registrationsRepo(knex: Knex, box: SecretBox) {
   const toRegistration = (r: Row): Registration => ({
     id: Number(r.id),
@@ -107,9 +134,17 @@ export function registrationsRepo(knex: Knex, box: SecretBox) {
       return rows.map(toRegistration);
     },
 
-    /** Deletes a user's registration; its messages, waiting or sent, go with it (cascade). */
+    /**
+     * Deletes a user's registration; its messages, waiting or sent, go with it (cascade). Settings
+     * that chose it (the user's defaults and digest, their tasks' overrides) forget it in the same
+     * transaction, so they never name a registration that is gone.
+     */
     async delete(userId: number, id: number): Promise<boolean> {
-      return (await knex('push_registrations').where({ id, user_id: userId }).delete()) === 1;
+      return knex.transaction(async (trx) => {
+        if ((await trx('push_registrations').where({ id, user_id: userId }).delete()) !== 1) return false;
+        await forgetRegistration(trx, userId, id);
+        return true;
+      });
     },
   };
 }

@@ -1,5 +1,5 @@
 // The dashboard (/tasks): every task with its next run, last run and streak; filters by group and
-// status; bulk enable, disable, delete (after a confirmation) and "set schedule".
+// status; bulk enable, disable, push on/off, delete (after a confirmation) and "set schedule".
 import { Router, type Request } from 'express';
 import { AppError } from '../lib/errors.js';
 import { flash } from '../web/flash.js';
@@ -9,6 +9,7 @@ import type { RunsService } from '../runs/service.js';
 import { scheduleSchema } from './schema.js';
 import { scheduleFromForm } from './form.js';
 import { TASKS_PAGE_SIZE, type TasksService } from './service.js';
+import type { User } from '../accounts/users-repo.js';
 
 const STATUSES = ['enabled', 'disabled', 'failing'] as const;
 type Status = (typeof STATUSES)[number];
@@ -26,6 +27,27 @@ function idsOf(body: Record<string, unknown>): number[] {
 
 export function dashboardRoutes({ tasks, runs }: { tasks: TasksService; runs: RunsService }) {
   const router = Router();
+
+  /**
+   * Push on or off for the user's tasks among `ids`, each keeping its override. An override that no
+   * longer passes (it names a registration since deleted) is left alone and reported by name.
+   */
+  async function setPush(user: User, ids: number[], enabled: boolean): Promise<{ done: number; refused: string[] }> {
+    let done = 0;
+    const refused: string[] = [];
+    for (const id of [...new Set(ids)].slice(0, 500)) {
+      const task = await tasks.owned(user, id).catch(() => undefined);
+      if (!task) continue;
+      try {
+        await tasks.update(user, id, { push: { ...task.push, enabled } });
+        done++;
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status !== 400) throw err;
+        refused.push(task.name);
+      }
+    }
+    return { done, refused };
+  }
   router.use('/tasks', requirePageUser);
 
   router.get('/tasks', async (req, res) => {
@@ -58,6 +80,12 @@ export function dashboardRoutes({ tasks, runs }: { tasks: TasksService; runs: Ru
     if (action === 'delete' && body.confirm !== 'yes') {
       const chosen = (await Promise.all(ids.map((id) => tasks.owned(req.user!, id).catch(() => undefined)))).filter((t) => t !== undefined);
       return renderPage(req, res, 'tasks/bulk-delete', { title: req.t('tasks.bulk_delete_title'), chosen, back });
+    }
+    if (action === 'push_on' || action === 'push_off') {
+      const { done, refused } = await setPush(req.user!, ids, action === 'push_on');
+      flash(req, 'success', action === 'push_on' ? 'flash.tasks_push_on' : 'flash.tasks_push_off', { count: done });
+      if (refused.length) flash(req, 'error', 'flash.tasks_push_failed', { names: refused.join(', ') });
+      return res.redirect(303, back);
     }
     let done: number;
     if (action === 'enable' || action === 'disable' || action === 'delete') {

@@ -1,5 +1,6 @@
-// Task pages: list, create from a template, the task page with its runs, edit, delete, "Run now",
-// and the run page.
+// Task pages: list, create from a template, the task page with its runs and its push panel (push
+// on/off, and each of the user's push defaults either inherited or set for this task), edit,
+// delete, "Run now", and the run page.
 import { Router, type Request, type Response } from 'express';
 import { parseInput } from '../lib/validation.js';
 import { flash } from '../web/flash.js';
@@ -16,6 +17,12 @@ import { RUNS_PAGE_SIZE, type RunsService } from '../runs/service.js';
 import { scheduleSchema, taskPatchSchema, taskSchema } from './schema.js';
 import { secretNames, type TasksService } from './service.js';
 import type { Task } from './repo.js';
+import type { PushSettings } from './schema.js';
+import { effectiveSettings, type PushDefaults, type PushOverride } from '../push/settings-schema.js';
+import type { PushSettingsService } from '../push/settings-service.js';
+import type { PushService } from '../push/service.js';
+import { EVENT_SWITCHES, idsFromForm, numberOrText, on, registrationChoices } from '../push/settings-routes.js';
+import type { Translate } from '../lib/i18n.js';
 
 type Body = Record<string, unknown>;
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -37,8 +44,77 @@ function variablesFromForm(body: Body, template: Template, editing: boolean): Re
   return out;
 }
 
-export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesService; runs: RunsService }) {
-  const { tasks, templates, runs } = deps;
+/** The panel's switches: each inherited from the user's defaults, or on or off for this task. */
+const PANEL_SWITCHES = [...EVENT_SWITCHES, 'notifyRecovery'] as const;
+/** What the panel shows and sets, in its order. Templates are the API's; the panel keeps them. */
+const PANEL_SETTINGS = [...EVENT_SWITCHES, 'failureThreshold', 'repeat', 'notifyRecovery', 'registrationIds'] as const;
+const TEMPLATE_KEYS: readonly string[] = ['titleTemplate', 'bodyTemplate'];
+
+type PanelForm = { values: Body; errors: Record<string, string>; formError?: string };
+
+/** The panel's fields for the task as saved. */
+function pushPanelValues(push: PushSettings): Body {
+  const o = push.override ?? {};
+  const own = Object.entries(o).some(([k, v]) => v !== undefined && !TEMPLATE_KEYS.includes(k));
+  return {
+    pushEnabled: on(push.enabled),
+    pushMode: own ? 'override' : 'defaults',
+    ...Object.fromEntries(PANEL_SWITCHES.map((k) => [k, o[k] === undefined ? 'inherit' : o[k] ? 'on' : 'off'])),
+    failureThreshold: o.failureThreshold === undefined ? '' : String(o.failureThreshold),
+    repeat: o.repeat ?? 'inherit',
+    registrations: o.registrationIds === undefined ? 'inherit' : o.registrationIds === null ? 'all' : 'chosen',
+    registrationIds: (o.registrationIds ?? []).map(String),
+  };
+}
+
+/** The panel as the task's `push` (unvalidated). "Use my defaults" drops every override but the task's templates. */
+function pushFromPanel(body: Body, saved: PushOverride | undefined): unknown {
+  const override: Record<string, unknown> = {};
+  for (const k of TEMPLATE_KEYS) if (saved?.[k as keyof PushOverride] !== undefined) override[k] = saved[k as keyof PushOverride];
+  if (body.pushMode === 'override') {
+    for (const k of PANEL_SWITCHES) {
+      const v = body[k];
+      // Anything but inherit/on/off goes to the schema, which refuses it under the field.
+      if (v !== undefined && v !== 'inherit') override[k] = v === 'on' ? true : v === 'off' ? false : v;
+    }
+    if (text(body.failureThreshold).trim() !== '') override.failureThreshold = numberOrText(body.failureThreshold);
+    if (body.repeat !== undefined && body.repeat !== 'inherit') override.repeat = body.repeat;
+    if (body.registrations === 'all') override.registrationIds = null;
+    else if (body.registrations === 'chosen') override.registrationIds = idsFromForm(body.registrationIds);
+  }
+  return { enabled: body.pushEnabled === 'on', ...(Object.keys(override).length ? { override } : {}) };
+}
+
+/** "push.override.registrationIds.0" → "registrationIds", the panel's field. */
+function panelFieldOf(path: string): string {
+  if (path === 'push.enabled') return 'pushEnabled';
+  const m = /^push\.override\.(\w+)/.exec(path);
+  return m ? m[1]! : 'pushMode';
+}
+
+/** One setting's value in words, for the summary and the "my default (…)" choices. */
+function describeSetting(t: Translate, key: (typeof PANEL_SETTINGS)[number], s: PushDefaults, names: Map<number, string>): string {
+  const value = s[key];
+  if (key === 'registrationIds') {
+    const ids = s.registrationIds;
+    if (ids === null) return t('tasks.push_panel.value_all');
+    return ids.length ? ids.map((id) => names.get(id) ?? `#${id}`).join(', ') : t('tasks.push_panel.value_none');
+  }
+  if (key === 'repeat') return t(s.repeat === 'once' ? 'push.settings.repeat_once' : 'push.settings.repeat_every');
+  if (typeof value === 'boolean') return t(value ? 'tasks.push_panel.on' : 'tasks.push_panel.off');
+  return String(value);
+}
+
+function settingLabel(t: Translate, key: (typeof PANEL_SETTINGS)[number]): string {
+  if (key === 'failureThreshold') return t('push.settings.threshold');
+  if (key === 'repeat') return t('push.settings.repeat_label');
+  if (key === 'notifyRecovery') return t('push.settings.notify_recovery');
+  if (key === 'registrationIds') return t('push.settings.recipients_title');
+  return t('push.settings.event_' + key);
+}
+
+export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesService; runs: RunsService; push: PushService; pushSettings: PushSettingsService }) {
+  const { tasks, templates, runs, push, pushSettings } = deps;
   const router = Router();
   router.use(['/tasks', '/runs'], requirePageUser);
 
@@ -130,20 +206,65 @@ export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesServ
     await renderPartial(req, res, 'tasks/_preview', { preview: previewFor(req, (req.body ?? {}) as Body) });
   });
 
-  router.get('/tasks/:id', async (req, res) => {
-    const { task, template } = await tasks.withTemplate(req.user!, idParam(req));
+  /** The push panel: what applies now (and where it comes from), and the form. */
+  async function pushPanel(req: Request, task: Task, form?: PanelForm) {
+    const [settings, list] = await Promise.all([pushSettings.get(req.user!), push.list(req.user!)]);
+    const names = new Map(list.map((r) => [r.id, r.name]));
+    const override = task.push.override ?? {};
+    const effective = effectiveSettings(settings.defaults, task.push.override);
+    return {
+      values: form?.values ?? pushPanelValues(task.push),
+      errors: form?.errors ?? {},
+      formError: form?.formError,
+      registrations: registrationChoices(req.t, list),
+      summary: PANEL_SETTINGS.map((key) => ({ key, label: settingLabel(req.t, key), value: describeSetting(req.t, key, effective, names), own: override[key] !== undefined })),
+      inherited: Object.fromEntries(PANEL_SETTINGS.map((key) => [key, describeSetting(req.t, key, settings.defaults, names)])),
+      hasTemplates: TEMPLATE_KEYS.some((k) => override[k as keyof PushOverride] !== undefined),
+    };
+  }
+
+  async function renderTask(req: Request, res: Response, id: number, form?: PanelForm, status = 200) {
+    const { task, template } = await tasks.withTemplate(req.user!, id);
     const before = Number(req.query.before) || undefined;
     const page = await runs.listForTask(req.user!, task.id, { limit: RUNS_PAGE_SIZE + 1, before });
-    await renderPage(req, res, 'tasks/show', {
-      title: task.name,
-      task,
-      template,
-      stored: storedHints(task, template),
-      persisted: Object.fromEntries(Object.entries(task.persisted).map(([k, v]) => [k, secretNames(template).has(k) ? maskSecret(v) : v])),
-      runs: page.slice(0, RUNS_PAGE_SIZE),
-      nextBefore: page.length > RUNS_PAGE_SIZE ? page[RUNS_PAGE_SIZE - 1]!.id : undefined,
-      before,
-    });
+    await renderPage(
+      req,
+      res,
+      'tasks/show',
+      {
+        title: task.name,
+        task,
+        template,
+        stored: storedHints(task, template),
+        persisted: Object.fromEntries(Object.entries(task.persisted).map(([k, v]) => [k, secretNames(template).has(k) ? maskSecret(v) : v])),
+        runs: page.slice(0, RUNS_PAGE_SIZE),
+        nextBefore: page.length > RUNS_PAGE_SIZE ? page[RUNS_PAGE_SIZE - 1]!.id : undefined,
+        before,
+        panel: await pushPanel(req, task, form),
+      },
+      status,
+    );
+  }
+
+  router.get('/tasks/:id', async (req, res) => {
+    await renderTask(req, res, idParam(req));
+  });
+
+  // The push panel: `{push: {enabled, override}}` through the same update as the API's PATCH.
+  router.post('/tasks/:id/push', async (req, res) => {
+    const task = await tasks.owned(req.user!, idParam(req));
+    const body = (req.body ?? {}) as Body;
+    try {
+      await tasks.update(req.user!, task.id, parseInput(taskPatchSchema, { push: pushFromPanel(body, task.push.override) }));
+      flash(req, 'success', 'flash.task_push_saved');
+      res.redirect(303, `/tasks/${task.id}#push`);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500 || err.status === 404) throw err;
+      const errors: Record<string, string> = {};
+      for (const [path, message] of Object.entries(err.fields ?? {})) errors[panelFieldOf(path)] ??= req.t(message.key, message.params);
+      const formError = Object.keys(errors).length ? undefined : req.t(err.messageKey, err.params);
+      await renderTask(req, res, task.id, { values: keptValues(body), errors, formError }, err.status);
+    }
   });
 
   router.get('/tasks/:id/edit', async (req, res) => {

@@ -87,6 +87,17 @@ for (const dialect of DIALECTS) {
       const ok = await call('POST', '/tasks', { templateId: template.body.id, name: 'x', push: { enabled: true, override: { failureThreshold: 2, registrationIds: [mine] } } });
       assert.equal(ok.status, 201, JSON.stringify(ok.body));
       assert.deepEqual(ok.body.push, { enabled: true, override: { failureThreshold: 2, registrationIds: [mine] } });
+
+      // Deleting the registration makes every setting that chose it forget it.
+      const other = await registration(ada);
+      const saved = await call('PUT', '/push/settings', { defaults: { registrationIds: [mine, other] }, digest: { registrationIds: [mine] } });
+      assert.equal(saved.status, 200, JSON.stringify(saved.body));
+      assert.equal((await call('DELETE', `/push/registrations/${mine}`)).status, 204);
+      const settings = (await call('GET', '/push/settings')).body;
+      assert.deepEqual([settings.defaults.registrationIds, settings.digest.registrationIds], [[other], []]);
+      const task = (await call('GET', `/tasks/${ok.body.id}`)).body;
+      assert.deepEqual(task.push.override, { failureThreshold: 2, registrationIds: [] });
+      assert.equal((await call('PATCH', `/tasks/${ok.body.id}`, { push: task.push })).status, 200, 'the task saves again');
     });
   });
 }

@@ -1,5 +1,5 @@
 // The task form's schedule fields and preview, and the dashboard: streaks, disabled reasons,
-// filters, paging, the enable/disable toggle and bulk actions.
+// filters, paging, the enable/disable toggle and bulk actions (push on/off among them).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../helpers/db.js';
@@ -109,6 +109,31 @@ for (const dialect of DIALECTS) {
       for (const id of ids) assert.equal((await api(app.url, 'GET', `/tasks/${id}`, { token })).status, 404);
     });
 
+    it('turns push off and on for exactly the selected tasks, keeping their overrides', async () => {
+      const override = { failureThreshold: 3, manualSuccess: true };
+      const make = async (name: string, push?: unknown) =>
+        (await api(app.url, 'POST', '/tasks', { token, body: { templateId, name, group: 'pushy', ...(push ? { push } : {}) } })).body.id as number;
+      const [a, b, c] = [await make('Push A', { enabled: true, override }), await make('Push B'), await make('Push C')];
+      const pushOf = async (id: number) => (await api(app.url, 'GET', `/tasks/${id}`, { token })).body.push;
+      await browser.get('/tasks?group=pushy');
+
+      const off = await browser.post('/tasks/bulk', { ids: [String(a), String(b)], action: 'push_off', back: '/tasks?group=pushy' });
+      assert.equal(off.status, 303);
+      assert.equal(off.location, '/tasks?group=pushy');
+      assert.deepEqual(await pushOf(a), { enabled: false, override });
+      assert.deepEqual(await pushOf(b), { enabled: false });
+      assert.deepEqual(await pushOf(c), { enabled: true }, 'an unselected task is left alone');
+      const page = await browser.get('/tasks?group=pushy');
+      assert.match(page.html, /Push off for 2 task\(s\); their own settings are kept\./);
+      const markers = [...page.html.matchAll(/href="\/tasks\/(\d+)">[^<]*<\/a>(?: <span class="badge">pushy<\/span>)?( <span class="badge badge-push-off">push off<\/span>)?/g)];
+      assert.deepEqual(markers.filter((m) => m[2]).map((m) => Number(m[1])).sort(), [a, b].sort(), 'the rows of tasks whose push is off say so');
+
+      await browser.post('/tasks/bulk', { ids: [String(a)], action: 'push_on', back: '/tasks?group=pushy' });
+      assert.deepEqual(await pushOf(a), { enabled: true, override });
+      assert.deepEqual(await pushOf(b), { enabled: false });
+      assert.match((await browser.get('/tasks?group=pushy')).html, /Push on for 1 task\(s\)\./);
+    });
+
     it('leaves other users’ tasks alone in bulk actions', async () => {
       const other = new WebClient(app.url);
       await other.register(`other-${dialect}@example.com`);
@@ -116,6 +141,8 @@ for (const dialect of DIALECTS) {
       await other.get('/tasks');
       await other.post('/tasks/bulk', { ids: [String(mine)], action: 'delete', confirm: 'yes' });
       assert.equal((await api(app.url, 'GET', `/tasks/${mine}`, { token })).status, 200);
+      await other.post('/tasks/bulk', { ids: [String(mine)], action: 'push_off' });
+      assert.equal((await api(app.url, 'GET', `/tasks/${mine}`, { token })).body.push.enabled, true);
       assert.equal((await other.post(`/tasks/${mine}/toggle`)).status, 404);
     });
 

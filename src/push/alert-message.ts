@@ -61,12 +61,13 @@ export function alertMessage(facts: AlertFacts): AlertMessage {
         : k('recovered_after_since', { count: facts.recovery.failures, since: time(facts.recovery.since) }),
     );
   }
-  if (event === 'task.disabled' && task.disabledReason) lines.push(k('disabled_reason', { reason: task.disabledReason }));
+  if (event === 'task.disabled') lines.push(k('disabled_after', { count: streak, reason: task.disabledReason ?? run.error ?? '' }));
   lines.push(k('time', { time: time(run.finishedAt) }));
   lines.push(k('trigger', { trigger: k(`trigger_${run.trigger}`) }));
   lines.push(k('duration', { duration: formatDuration(run.durationMs) }));
   if (run.log) lines.push(k('log', { log: run.log }));
-  if (run.error) lines.push(run.failedStep ? k('error_step', { step: run.failedStep, error: run.error }) : k('error', { error: run.error }));
+  // The run's error already says which step failed ("step 2/3 failed: …").
+  if (run.error) lines.push(k('error', { error: run.error }));
   lines.push(task.nextRunAt == null ? k('next_none') : k('next', { time: time(task.nextRunAt) }));
   if (url) lines.push(url);
   let body = lines.join('\n');
@@ -116,7 +117,7 @@ export function sampleFacts(user: AlertFacts['user'], baseUrl?: string): AlertFa
   return {
     event: 'task.failure',
     task: { id: 1, name: 'Daily check-in', group: null, nextRunAt: now + 10 * 60_000, consecutiveFailures: 3, disabledReason: null },
-    run: { id: 42, trigger: 'auto', status: 'failure', startedAt: now - 1200, finishedAt: now, durationMs: 1200, log: 'already signed in today', error: 'HTTP 500 (expected 200)', failedStep: 2 },
+    run: { id: 42, trigger: 'auto', status: 'failure', startedAt: now - 1200, finishedAt: now, durationMs: 1200, log: 'already signed in today', error: 'step 2/3 failed: HTTP 500 (expected 200)', failedStep: 2 },
     user,
     baseUrl,
   };

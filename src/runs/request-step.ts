@@ -53,7 +53,7 @@ async function send(step: Step, ctx: RunContext, record: StepRecord): Promise<vo
   }
   const body = step.body === undefined ? undefined : render(ctx, 'body', step.body);
   record.requestHeaders = { ...headers };
-  const jarCookies = await ctx.cookieJar.getCookieString(url).catch(() => '');
+  const jarCookies = await ctx.cookiesFor(url);
   if (jarCookies) record.requestHeaders.cookie = [jarCookies, headers.cookie ?? headers.Cookie].filter(Boolean).join('; ');
   if (body !== undefined) record.requestBody = truncate(body).text;
 

@@ -24,6 +24,15 @@ export class RunContext {
     return renderTemplate(source, this.variables, { now: () => new Date(this.clock.now()) });
   }
 
+  /**
+   * The cookies the jar holds for `url`, as a Cookie header ('' for none). Most runs never receive a
+   * cookie, and an empty jar answers at once instead of matching domains and paths.
+   */
+  async cookiesFor(url: string): Promise<string> {
+    if ((await this.cookieJar.store.getAllCookies()).length === 0) return '';
+    return this.cookieJar.getCookieString(url).catch(() => '');
+  }
+
   countRequest(): void {
     this.requests += 1;
     if (this.requests > MAX_REQUESTS_PER_RUN) throw new RunLimitError(`the run stopped after ${MAX_REQUESTS_PER_RUN} requests`);

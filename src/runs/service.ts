@@ -9,21 +9,28 @@ import type { SecretBox } from '../db/secret-box.js';
 import type { User } from '../accounts/users-repo.js';
 import type { TemplateVariable } from '../templates/repo.js';
 import type { Step } from '../templates/schema.js';
-import { tasksRepo, type Task } from '../tasks/repo.js';
+import { tasksRepo, type Task, type TaskWrite } from '../tasks/repo.js';
 import { templatesRepo } from '../templates/repo.js';
 import { PROXY_VARIABLE } from '../tasks/schema.js';
 import { runSteps, type HttpClient } from './engine.js';
 import { maskOutcome } from './mask.js';
 import { runsRepo, type Run, type RunTrigger } from './repo.js';
 import type { RunOutcome } from './types.js';
+import { queueRunPush, type FinishedRunFacts, type RunOwner } from '../push/task-events.js';
 
 export type Lease = { owner: string; ms: number };
 
-export type RunsDeps = { knex: Knex; box: SecretBox; http: HttpClient; clock?: Clock; lease: Lease; defaultTimezone: string };
+export type RunsDeps = { knex: Knex; box: SecretBox; http: HttpClient; clock?: Clock; lease: Lease; defaultTimezone: string; baseUrl?: string };
 
 export const RUNS_PAGE_SIZE = 50;
 
 type Recipe = { steps: Step[]; log?: string; variables: TemplateVariable[] };
+
+/** A run the scheduler (or a manual run) has claimed: its row exists, with this start time. */
+export type ClaimedRun = { taskId: number; runId: number; trigger: RunTrigger; startedAt: number };
+
+/** A task as a run reads it, with its owner (time zone, and language and email for pushes). */
+type LoadedTask = { task: Task; ownerTimezone: string | null; owner: RunOwner };
 
 /** Template defaults → task variables → values persisted by earlier runs (later wins). */
 export function resolveVariables(recipe: Recipe, taskVariables: Record<string, string> = {}, persisted: Record<string, string> = {}) {
@@ -42,18 +49,16 @@ function secretValues(values: Record<string, string>, secretNames: Set<string>, 
   return found;
 }
 
-export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone }: RunsDeps) {
+export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone, baseUrl }: RunsDeps) {
   const runs = runsRepo(knex);
   const tasks = tasksRepo(knex, box);
   const templates = templatesRepo(knex, box);
   const claims = claimsRepo(knex);
 
   /** The task's time zone: its schedule's, else its owner's, else the site's. */
-  async function zoneOf(task: Task): Promise<string> {
+  function zoneOf({ task, ownerTimezone }: LoadedTask): string {
     const own = 'timezone' in task.schedule ? task.schedule.timezone : undefined;
-    if (own) return own;
-    const user = (await knex('users').where({ id: task.userId }).first('timezone')) as { timezone: string | null } | undefined;
-    return user?.timezone ?? defaultTimezone;
+    return own || (ownerTimezone ?? defaultTimezone);
   }
 
   async function execute(recipe: Recipe, taskVariables: Record<string, string>, persisted: Record<string, string>): Promise<RunOutcome> {
@@ -67,22 +72,29 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
     async runTask(user: User, taskId: number): Promise<Run> {
       const task = await tasks.findById(taskId);
       if (!task || task.userId !== user.id) throw notFound();
-      const runId = await claims.claimManual(taskId, user.id, clock.now(), lease);
+      const startedAt = clock.now();
+      const runId = await claims.claimManual(taskId, user.id, startedAt, lease);
       if (runId === null) throw new AppError(409, 'task_running', 'errors.task_running');
-      return runClaimed(taskId, runId, 'manual');
+      return runClaimed(taskId, runId, 'manual', startedAt);
     },
 
-    /** Executes a run the scheduler (or runTask) has claimed, and records its outcome. */
     runClaimed,
+
+    executeClaimed,
 
     /** The reaper's part: a run whose process died is `lost`, which counts as an automatic failure. */
     async markLost(run: { id: number; taskId: number; trigger: RunTrigger; startedAt: number }): Promise<boolean> {
       const now = clock.now();
       if (!(await runs.markLost(run.id, now, run.startedAt))) return false;
-      const task = await tasks.findById(run.taskId);
-      if (!task) return true;
-      const changes = afterRun(task, { trigger: run.trigger, success: false, error: 'the run was lost', startedAt: run.startedAt, finishedAt: now }, await zoneOf(task));
-      await tasks.completeRun(task.id, { runId: run.id, success: false, finishedAt: now, changes });
+      const loaded = await tasks.findForRun(run.taskId);
+      if (!loaded) return true;
+      const error = 'the run was lost';
+      const changes = afterRun(loaded.task, { trigger: run.trigger, success: false, error, startedAt: run.startedAt, finishedAt: now }, zoneOf(loaded));
+      await knex.transaction(async (trx) => {
+        await tasksRepo(trx, box).completeRun(run.taskId, { runId: run.id, success: false, finishedAt: now, changes });
+        const facts: FinishedRunFacts = { id: run.id, trigger: run.trigger, success: false, status: 'lost', startedAt: run.startedAt, finishedAt: now, log: null, error, failedStep: null };
+        await pushAfter(trx, loaded, changes, facts);
+      });
       return true;
     },
 
@@ -108,34 +120,85 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
     },
   };
 
-  async function runClaimed(taskId: number, runId: number, trigger: RunTrigger): Promise<Run> {
-    const task = await tasks.findById(taskId);
+  /**
+   * Executes a run that has been claimed and records its outcome (the scheduler's path: nothing is
+   * read back). A fault of ours still ends the run, as a failure, before the error is thrown on.
+   */
+  async function executeClaimed(claimed: ClaimedRun): Promise<void> {
+    const loaded = await tasks.findForRun(claimed.taskId);
     // Deleted between its claim and now: the run row went with it (ON DELETE CASCADE).
-    if (!task) throw notFound();
-    const template = (await templates.findById(task.templateId))!;
-    const startedAt = (await runs.findById(runId))?.startedAt ?? clock.now();
+    if (!loaded) throw notFound();
+    const template = (await templates.findById(loaded.task.templateId))!;
     let outcome: RunOutcome;
     try {
-      outcome = await execute(template, task.variables, task.persisted);
+      outcome = await execute(template, loaded.task.variables, loaded.task.persisted);
     } catch (err) {
       // A fault of ours, not of the task: the run must not stay "running" forever.
       outcome = { status: 'failure', log: null, error: 'Chime failed while running this task; the error was logged.', failedStep: null, steps: [], persist: {} };
-      await record(task, runId, trigger, outcome, startedAt);
+      await record(loaded, claimed, outcome);
       throw err;
     }
-    await record(task, runId, trigger, outcome, startedAt);
+    await record(loaded, claimed, outcome);
+  }
+
+  /** Executes a claimed run (manual, or from tests) and answers the run as stored. */
+  async function runClaimed(taskId: number, runId: number, trigger: RunTrigger, startedAt?: number): Promise<Run> {
+    startedAt ??= (await runs.findById(runId))?.startedAt ?? clock.now();
+    await executeClaimed({ taskId, runId, trigger, startedAt });
     return (await runs.findById(runId))!;
   }
 
-  async function record(task: Task, runId: number, trigger: RunTrigger, outcome: RunOutcome, startedAt: number): Promise<void> {
+  /**
+   * Stores the run's outcome and what it changes on the task in one transaction, so that a crash
+   * cannot leave a finished run on a task still marked running. The task as read at the start is
+   * used unless the user edited it while the run went on (the edit moved its version): then it is
+   * read again, and the edit (schedule, enabled) counts.
+   */
+  async function record(loaded: LoadedTask, claimed: ClaimedRun, outcome: RunOutcome): Promise<void> {
     const finishedAt = clock.now();
-    const finished = await runs.finish(runId, { ...outcome, finishedAt, durationMs: finishedAt - startedAt });
-    if (!finished) return; // reaped as lost meanwhile: the reaper has updated the task
-    // Read again: the user may have edited the task (schedule, enabled) while it ran.
-    const current = (await tasks.findById(task.id)) ?? task;
-    const changes = afterRun(current, { trigger, success: outcome.status === 'success', error: outcome.error, startedAt, finishedAt }, await zoneOf(current));
-    if (Object.keys(outcome.persist).length) changes.persisted = { ...current.persisted, ...outcome.persist };
-    await tasks.completeRun(task.id, { runId, success: outcome.status === 'success', finishedAt, changes });
+    const success = outcome.status === 'success';
+    const changesFor = (current: LoadedTask): TaskWrite => {
+      const run = { trigger: claimed.trigger, success, error: outcome.error, startedAt: claimed.startedAt, finishedAt };
+      const changes = afterRun(current.task, run, zoneOf(current));
+      if (Object.keys(outcome.persist).length) changes.persisted = { ...current.task.persisted, ...outcome.persist };
+      return changes;
+    };
+    const facts: FinishedRunFacts = {
+      id: claimed.runId,
+      trigger: claimed.trigger,
+      success,
+      status: outcome.status,
+      startedAt: claimed.startedAt,
+      finishedAt,
+      log: outcome.log,
+      error: outcome.error,
+      failedStep: outcome.failedStep,
+    };
+    await knex.transaction(async (trx) => {
+      const finished = await runsRepo(trx).finish(claimed.runId, { ...outcome, finishedAt, durationMs: finishedAt - claimed.startedAt });
+      if (!finished) return; // reaped as lost meanwhile: the reaper has updated the task and pushed
+      const tasksInTrx = tasksRepo(trx, box);
+      const completion = { runId: claimed.runId, success, finishedAt };
+      let written = loaded;
+      let changes = changesFor(loaded);
+      if (!(await tasksInTrx.completeRun(claimed.taskId, { ...completion, changes, expectedVersion: loaded.task.version }))) {
+        const current = await tasksInTrx.findForRun(claimed.taskId);
+        if (!current) return;
+        written = current;
+        changes = changesFor(current);
+        await tasksInTrx.completeRun(claimed.taskId, { ...completion, changes });
+      }
+      await pushAfter(trx, written, changes, facts);
+    });
+  }
+
+  /**
+   * Queues the run's push in the transaction that records it (nothing is sent from here), and keeps
+   * the task's "failure pushed in this streak" flag; one more statement only when the flag changes.
+   */
+  async function pushAfter(trx: Knex.Transaction, loaded: LoadedTask, changes: TaskWrite, run: FinishedRunFacts): Promise<void> {
+    const failurePushed = await queueRunPush(trx, { defaultTimezone, baseUrl }, { task: loaded.task, changes, run, owner: loaded.owner });
+    if (failurePushed !== loaded.task.failurePushed) await trx('tasks').where({ id: loaded.task.id }).update({ failure_pushed: failurePushed ? 1 : 0 });
   }
 }
 

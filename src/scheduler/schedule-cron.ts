@@ -125,11 +125,26 @@ function compile(sixFields: string): Cron {
   return new Cron(sixFields, { utcOffset: 0, domAndDow: false, mode: '6-part' });
 }
 
+type Matcher = (afterLocal: number) => number | null;
+
+// Every finished run of a cron or daily task asks for its next slot, and checking and compiling an
+// expression costs more than the search itself, so matchers are kept by expression. A never-started
+// croner job has no state that nextRun changes, so one job can answer for every task. Bounded: when
+// full, the oldest entry goes.
+const MAX_CACHED_MATCHERS = 1000;
+const matchers = new Map<string, Matcher>();
+
 /** A matcher for a valid expression; throws RangeError with the reason for an invalid one. */
-export function cronMatcher(expression: string): (afterLocal: number) => number | null {
-  const checked = check(expression);
-  if ('problem' in checked) throw new RangeError(`invalid cron expression "${expression}": ${checked.problem}`);
-  const job = compile(checked.pattern);
-  // The first matching wall-clock reading strictly after `afterLocal` (floating ms), whole seconds.
-  return (afterLocal) => job.nextRun(new Date(afterLocal))?.getTime() ?? null;
+export function cronMatcher(expression: string): Matcher {
+  let matcher = matchers.get(expression);
+  if (!matcher) {
+    const checked = check(expression);
+    if ('problem' in checked) throw new RangeError(`invalid cron expression "${expression}": ${checked.problem}`);
+    const job = compile(checked.pattern);
+    // The first matching wall-clock reading strictly after `afterLocal` (floating ms), whole seconds.
+    matcher = (afterLocal) => job.nextRun(new Date(afterLocal))?.getTime() ?? null;
+    if (matchers.size >= MAX_CACHED_MATCHERS) matchers.delete(matchers.keys().next().value!);
+    matchers.set(expression, matcher);
+  }
+  return matcher;
 }

@@ -9,7 +9,7 @@ import type { ClaimsRepo, DueTask } from './claims.js';
 
 export type SchedulerOptions = {
   claims: ClaimsRepo;
-  runs: Pick<RunsService, 'runClaimed'>;
+  runs: Pick<RunsService, 'executeClaimed'>;
   clock: Clock;
   log: Logger;
   concurrency: number;
@@ -69,10 +69,11 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     return picked;
   }
 
-  function launch(task: DueTask, runId: number) {
+  /** Runs a claimed task; `startedAt` is the claim's time, which its run row records as its start. */
+  function launch(task: DueTask, runId: number, startedAt: number) {
     perUser.set(task.userId, (perUser.get(task.userId) ?? 0) + 1);
     const job = o.runs
-      .runClaimed(task.id, runId, task.nextTrigger)
+      .executeClaimed({ taskId: task.id, runId, trigger: task.nextTrigger, startedAt })
       .catch((err) => o.log.error({ err, taskId: task.id, runId }, 'scheduled run failed inside Chime'))
       .finally(() => {
         inFlight.delete(job);
@@ -103,10 +104,10 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         // capped user's backlog nor a user reaching the cap in this batch holds up the users after them.
         const capped = [...perUser].filter(([, n]) => n >= o.perUserConcurrency).map(([userId]) => userId);
         const due = await o.claims.due(now, room * 4, capped);
-        for (const task of pickFairly(due, room)) {
-          if (stopped) break;
-          const runId = await o.claims.claim(task, o.clock.now(), o.lease);
-          if (runId !== null) launch(task, runId);
+        const picked = pickFairly(due, room);
+        // One transaction for the whole pick: a burst of due tasks is claimed with one commit.
+        if (picked.length > 0 && !stopped) {
+          for (const { task, runId, startedAt } of await o.claims.claimAll(picked, o.clock, o.lease)) launch(task, runId, startedAt);
         }
         if (due.length >= room * 4) sleep = 0;
       }

@@ -29,6 +29,8 @@ export type Task = {
   claimedSlotAt: number | null;
   version: number;
   consecutiveFailures: number;
+  /** Whether the current failure streak has pushed a failure (SEMANTICS §4 "once" and recovery). */
+  failurePushed: boolean;
   successCount: number;
   failureCount: number;
   lastSuccessAt: number | null;
@@ -61,6 +63,7 @@ type Row = {
   claimed_slot_at: number | string | null;
   version: number;
   consecutive_failures: number;
+  failure_pushed: number | boolean;
   success_count: number;
   failure_count: number;
   last_success_at: number | string | null;
@@ -74,7 +77,7 @@ export type TaskWrite = Partial<
   Pick<
     Task,
     | 'name' | 'group' | 'note' | 'enabled' | 'disabledReason' | 'disabledBy' | 'variables' | 'persisted' | 'schedule' | 'randomDelay'
-    | 'retry' | 'push' | 'nextRunAt' | 'nextTrigger' | 'consecutiveFailures'
+    | 'retry' | 'push' | 'nextRunAt' | 'nextTrigger' | 'consecutiveFailures' | 'failurePushed'
   >
 >;
 
@@ -106,6 +109,7 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
     claimedSlotAt: num(row.claimed_slot_at),
     version: Number(row.version),
     consecutiveFailures: Number(row.consecutive_failures),
+    failurePushed: Boolean(Number(row.failure_pushed)),
     successCount: Number(row.success_count),
     failureCount: Number(row.failure_count),
     lastSuccessAt: num(row.last_success_at),
@@ -126,6 +130,7 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
     if ('randomDelay' in t) row.random_delay = t.randomDelay ? JSON.stringify(t.randomDelay) : null;
     if (t.nextTrigger !== undefined) row.next_trigger = t.nextTrigger;
     if (t.consecutiveFailures !== undefined) row.consecutive_failures = t.consecutiveFailures;
+    if (t.failurePushed !== undefined) row.failure_pushed = t.failurePushed ? 1 : 0;
     if (t.variables !== undefined) row.variables_enc = box.encryptJson(t.variables);
     if (t.persisted !== undefined) row.persisted_enc = box.encryptJson(t.persisted);
     if (t.schedule !== undefined) row.schedule = JSON.stringify(t.schedule);
@@ -158,6 +163,21 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
       return row && toTask(row);
     },
 
+    /**
+     * The task as a run needs it, with its owner's time zone (the fallback for a schedule without
+     * one) read in the same statement: a run reads its task once at the start and again only if
+     * the task was edited meanwhile.
+     */
+    async findForRun(id: number): Promise<{ task: Task; ownerTimezone: string | null; owner: { email: string; locale: string | null; timezone: string | null } } | undefined> {
+      const row = (await knex('tasks')
+        .leftJoin('users', 'users.id', 'tasks.user_id')
+        .where('tasks.id', id)
+        .first('tasks.*', { owner_timezone: 'users.timezone', owner_email: 'users.email', owner_locale: 'users.locale' })) as
+        | (Row & { owner_timezone: string | null; owner_email: string | null; owner_locale: string | null })
+        | undefined;
+      return row && { task: toTask(row), ownerTimezone: row.owner_timezone, owner: { email: row.owner_email ?? '', locale: row.owner_locale, timezone: row.owner_timezone } };
+    },
+
     async listForUser(userId: number, limit = 1000): Promise<Task[]> {
       return (await table().where({ user_id: userId }).orderBy('id', 'desc').limit(limit)).map(toTask);
     },
@@ -184,9 +204,10 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
 
     /**
      * Writes what a finished run changes on the task and frees it for its next run. The counters move
-     * in SQL so that nothing read before the run is written back stale.
+     * in SQL so that nothing read before the run is written back stale. With `expectedVersion`, only
+     * if the task is still at that version (nobody edited it since it was read); false otherwise.
      */
-    async completeRun(id: number, outcome: { runId: number; success: boolean; finishedAt: number; changes: TaskWrite }): Promise<void> {
+    async completeRun(id: number, outcome: { runId: number; success: boolean; finishedAt: number; changes: TaskWrite; expectedVersion?: number }): Promise<boolean> {
       const row: Record<string, unknown> = { ...toRow(outcome.changes), last_run_id: outcome.runId, updated_at: outcome.finishedAt };
       row.running_since = null;
       row.running_run_id = null;
@@ -199,7 +220,9 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
         row.last_failure_at = outcome.finishedAt;
       }
       row.version = knex.raw('version + 1');
-      await table().where({ id }).update(row);
+      const query = table().where({ id });
+      if (outcome.expectedVersion !== undefined) query.andWhere({ version: outcome.expectedVersion });
+      return (await query.update(row)) === 1;
     },
 
     async countForTemplate(templateId: number): Promise<number> {

@@ -71,8 +71,8 @@ for (const dialect of DIALECTS) {
     it('previews templates on a sample failure', async () => {
       const res = await call('POST', '/push/settings/preview', { titleTemplate: '{{ task.name }} ✗ {{ run.error }}' });
       assert.equal(res.status, 200);
-      assert.equal(res.body.title, 'Daily check-in ✗ HTTP 500 (expected 200)');
-      assert.match(res.body.body, /Error in step 2: HTTP 500/);
+      assert.equal(res.body.title, 'Daily check-in ✗ step 2/3 failed: HTTP 500 (expected 200)');
+      assert.match(res.body.body, /Error: step 2\/3 failed: HTTP 500/);
       const standard = await call('POST', '/push/settings/preview', {});
       assert.equal(standard.body.title, '❌ Daily check-in failed (3× in a row)');
     });

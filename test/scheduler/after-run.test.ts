@@ -38,6 +38,7 @@ function task(over: Partial<Task> = {}): Task {
     claimedSlotAt: at('2026-03-02T08:00:00Z'),
     version: 3,
     consecutiveFailures: 0,
+    failurePushed: false,
     successCount: 0,
     failureCount: 0,
     lastSuccessAt: null,

@@ -1,5 +1,6 @@
 // The English catalog. zh-CN.ts must have exactly these keys (the compiler checks).
 import pushHelp from './push-help.en.js';
+import qdImport from './qd-import.en.js';
 import pushAlert from './push-alert.en.js';
 import pushDigest from './push-digest.en.js';
 const en = {
@@ -231,6 +232,7 @@ const en = {
     internal: 'An unexpected error occurred. It has been logged; please try again.',
   },
   import: {
+    ...qdImport,
     not_json: "The file is not valid JSON: {{detail}}",
     not_har: "This is not a HAR file: it has no log.entries list.",
     har_no_entries: "The HAR file has no requests in it.",

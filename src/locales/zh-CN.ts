@@ -1,6 +1,7 @@
 // 简体中文。键与 en.ts 完全一致（由编译器检查）。
 import type { Catalog } from './en.js';
 import pushHelp from './push-help.zh-CN.js';
+import qdImport from './qd-import.zh-CN.js';
 import pushAlert from './push-alert.zh-CN.js';
 import pushDigest from './push-digest.zh-CN.js';
 
@@ -233,6 +234,7 @@ const zhCN: Catalog = {
     internal: '发生了意外错误，已记录日志；请重试。',
   },
   import: {
+    ...qdImport,
     not_json: "文件不是有效的 JSON：{{detail}}",
     not_har: "这不是 HAR 文件：缺少 log.entries 列表。",
     har_no_entries: "HAR 文件中没有任何请求。",

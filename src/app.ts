@@ -21,6 +21,7 @@ import { apiRouter } from './api/router.js';
 import { csrf } from './web/csrf.js';
 import { errorHandler, notFoundHandler } from './web/error-handler.js';
 import { healthz } from './web/healthz.js';
+import { opsRoutes, requestTiming } from './ops/routes.js';
 import { setViewCache, timeFormatter, type NavItem } from './web/render.js';
 import multer from 'multer';
 import type { HttpClient } from './lib/http.js';
@@ -59,7 +60,8 @@ export function createApp({ config, db, log, clock = systemClock, http, services
   if (!config.appSecret) throw new Error('createApp needs config.appSecret');
   setViewCache(config.env === 'production');
 
-  const { accounts, admin, templates, tasks, runs, push, pushSettings, digests, mailer } = services ?? createServices({ config, db, clock, http, log });
+  const appServices = services ?? createServices({ config, db, clock, http, log });
+  const { accounts, admin, templates, tasks, runs, push, pushSettings, digests, mailer } = appServices;
   const settings = siteSettingsRepo(db.knex);
   const loginLimit = credentialRateLimit({ knex: db.knex, clock, name: 'login' });
   const tokenLimit = credentialRateLimit({ knex: db.knex, clock, name: 'token' });
@@ -102,12 +104,14 @@ export function createApp({ config, db, log, clock = systemClock, http, services
       autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false },
     }),
   );
+  app.use(requestTiming(appServices.metrics));
 
   const assetOptions = { maxAge: config.env === 'production' ? '7d' : 0 };
   app.use('/assets/vendor', express.static(path.join(PROJECT_ROOT, 'node_modules/@picocss/pico/css'), assetOptions));
   app.use('/assets/vendor', express.static(path.join(PROJECT_ROOT, 'node_modules/htmx.org/dist'), assetOptions));
   app.use('/assets', express.static(path.join(VIEWS_DIR, 'assets'), assetOptions));
   app.get('/healthz', healthz(db));
+  app.use(opsRoutes({ db, clock, metrics: appServices.metrics, loops: appServices.loops, metricsToken: config.metricsToken }));
 
   app.use(
     session({

@@ -9,7 +9,7 @@ import { canonicalTimeZone, isValidTimeZone } from './lib/timezone.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 // Values that must never be echoed back in an error line.
-const SECRET_KEYS = new Set(['APP_SECRET', 'MAIL_PASSWORD', 'DATABASE_URL', 'HTTP_PROXY', 'HTTPS_PROXY']);
+const SECRET_KEYS = new Set(['APP_SECRET', 'MAIL_PASSWORD', 'DATABASE_URL', 'HTTP_PROXY', 'HTTPS_PROXY', 'METRICS_TOKEN']);
 
 const bool = (fallback: boolean) =>
   z
@@ -53,6 +53,8 @@ const envSchema = z.object({
     .transform((v) => canonicalTimeZone(v)!)
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
+  METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   WORKER_CONCURRENCY: int(32, 1, 1000),
   PUSH_CONCURRENCY: int(8, 1, 200),
   WORKER_CONCURRENCY_PER_USER: int(8, 1, 1000),
@@ -81,6 +83,10 @@ export type Config = Readonly<{
   proxy: Readonly<{ http?: string; https?: string; noProxy?: string }>;
   defaultTimezone: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** json: one JSON line per event; pretty: colourful lines for people at a terminal. */
+  logFormat: 'json' | 'pretty';
+  /** When set, GET /metrics wants it as a Bearer token. */
+  metricsToken?: string;
   workerConcurrency: number;
   /** How many runs of one user may run at once in one instance, so one user cannot starve the rest. */
   workerConcurrencyPerUser: number;
@@ -140,6 +146,8 @@ export function parseConfig(env: Env): Config {
     proxy: Object.freeze({ http: e.HTTP_PROXY, https: e.HTTPS_PROXY, noProxy: e.NO_PROXY }),
     defaultTimezone: e.DEFAULT_TIMEZONE ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    metricsToken: e.METRICS_TOKEN,
     workerConcurrency: e.WORKER_CONCURRENCY,
     pushConcurrency: e.PUSH_CONCURRENCY,
     workerConcurrencyPerUser: e.WORKER_CONCURRENCY_PER_USER,

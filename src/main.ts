@@ -29,7 +29,7 @@ async function main() {
     throw err;
   }
   const { config, warnings } = loaded;
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logFormat);
   for (const warning of warnings) log.warn(warning);
 
   const db = createDb(config.databaseUrl, { log });
@@ -51,6 +51,9 @@ async function main() {
   await scheduler.start();
   await services.dispatcher.start();
   await services.digests.start();
+  services.loops.set('scheduler', scheduler.lastTickAt);
+  services.loops.set('push dispatcher', services.dispatcher.lastTickAt);
+  services.loops.set('digest job', services.digests.lastTickAt);
   const server = http.createServer(app);
   let stopping = false;
   // Once stopping, a keep-alive connection is closed as soon as its response is done, instead of
@@ -64,6 +67,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down: no new connections or runs, finishing those in flight');
+    services.loops.clear(); // /readyz answers 503 from now on, so a load balancer stops sending work
     // The digest job stops first, so the digests it just queued still go out with the dispatcher's drain.
     const drained = Promise.all([scheduler.stop(SCHEDULER_DRAIN_MS), services.digests.stop().then(() => services.dispatcher.stop(SCHEDULER_DRAIN_MS))]);
     const forced = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS).unref();

@@ -17,6 +17,8 @@ import { createDispatcher } from './push/dispatcher.js';
 import { createPushService } from './push/service.js';
 import { createPushSettingsService } from './push/settings-service.js';
 import { createDigestJob } from './push/digest-job.js';
+import { createMetrics } from './ops/metrics.js';
+import type { Loops } from './ops/readyz.js';
 
 export type ServiceDeps = {
   config: Config;
@@ -36,6 +38,7 @@ export function createServices({ config, db, clock = systemClock, http, instance
   const lease = { owner: instanceId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`, ms: config.runLeaseMs };
   const knex = db.knex;
   const mail = mailer ?? createMailer(config.mail);
+  const metrics = createMetrics({ knex, clock });
   // The dispatcher's lease outlasts the slowest send (SMTP's 30 s socket timeout); a heartbeat renews it.
   const dispatcher = createDispatcher({
     knex,
@@ -45,6 +48,7 @@ export function createServices({ config, db, clock = systemClock, http, instance
     log,
     concurrency: config.pushConcurrency,
     lease,
+    metrics,
     ...(mail ? { mail: mail.send } : {}),
   });
   const digests = createDigestJob({ knex, clock, log, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl, poke: dispatcher.poke });
@@ -57,11 +61,14 @@ export function createServices({ config, db, clock = systemClock, http, instance
     templates: createTemplatesService({ knex, box, clock }),
     tasks: createTasksService({ knex, box, clock, defaultTimezone: config.defaultTimezone }),
     mailer: mail,
+    metrics,
+    /** The background loops this process runs, registered as they start (for /readyz). */
+    loops: new Map() as Loops,
     dispatcher,
     digests,
     push: createPushService({ knex, box, http: httpClient, clock, mailer: mail, baseUrl: config.baseUrl, poke: dispatcher.poke }),
     pushSettings: createPushSettingsService({ knex, clock, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl }),
-    runs: createRunsService({ knex, box, http: httpClient, clock, lease, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl }),
+    runs: createRunsService({ knex, box, http: httpClient, clock, lease, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl, metrics }),
   };
 }
 

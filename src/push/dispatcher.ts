@@ -12,6 +12,7 @@ import { DeliveryError, memoryCache, type Channel, type PushMessage, type SendCo
 import { CHANNELS } from './channels/registry.js';
 import { outboxRepo, type DueMessage, type Lease } from './outbox-repo.js';
 import { REGISTRATION_DISABLED, registrationsRepo } from './registrations-repo.js';
+import type { Metrics } from '../ops/metrics.js';
 
 /** Waits before the 1st … 5th retry; a message failing its 6th attempt is `failed`. */
 export const RETRY_DELAYS_MS = [30_000, 2 * 60_000, 10 * 60_000, 60 * 60_000, 6 * 60 * 60_000] as const;
@@ -29,6 +30,8 @@ export type DispatcherOptions = {
   maxSleepMs?: number;
   /** How often (by the clock) the loop gives expired leases back to the queue. */
   reapEveryMs?: number;
+  /** Counts deliveries by channel and outcome (Prometheus). */
+  metrics?: Pick<Metrics, 'delivery'>;
   /** The channels by type (tests may add one). */
   channels?: Record<string, Channel>;
 };
@@ -150,9 +153,12 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       const retryAt = delivery && err.permanent ? null : nextAttemptAt(message.attempts, now, delivery ? err.retryAfterMs : undefined);
       if (retryAt === null) await outbox.markFailed(id, owner, text, now, registration.id);
       else await outbox.retryAt(id, owner, retryAt, text);
+      o.metrics?.delivery(registration.channel, retryAt === null ? 'failed' : 'retry');
       return;
     }
-    await outbox.markSent(id, owner, registration.id, o.clock.now());
+    const sentAt = o.clock.now();
+    await outbox.markSent(id, owner, registration.id, sentAt);
+    o.metrics?.delivery(registration.channel, 'sent', sentAt - message.createdAt);
   }
 
   async function look(): Promise<number> {

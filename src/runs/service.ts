@@ -17,10 +17,21 @@ import { maskOutcome } from './mask.js';
 import { runsRepo, type Run, type RunTrigger } from './repo.js';
 import type { RunOutcome } from './types.js';
 import { queueRunPush, type FinishedRunFacts, type RunOwner } from '../push/task-events.js';
+import type { Metrics } from '../ops/metrics.js';
 
 export type Lease = { owner: string; ms: number };
 
-export type RunsDeps = { knex: Knex; box: SecretBox; http: HttpClient; clock?: Clock; lease: Lease; defaultTimezone: string; baseUrl?: string };
+export type RunsDeps = {
+  knex: Knex;
+  box: SecretBox;
+  http: HttpClient;
+  clock?: Clock;
+  lease: Lease;
+  defaultTimezone: string;
+  baseUrl?: string;
+  /** Counts finished runs (Prometheus). */
+  metrics?: Pick<Metrics, 'runFinished'>;
+};
 
 export const RUNS_PAGE_SIZE = 50;
 
@@ -49,7 +60,7 @@ function secretValues(values: Record<string, string>, secretNames: Set<string>, 
   return found;
 }
 
-export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone, baseUrl }: RunsDeps) {
+export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone, baseUrl, metrics }: RunsDeps) {
   const runs = runsRepo(knex);
   const tasks = tasksRepo(knex, box);
   const templates = templatesRepo(knex, box);
@@ -95,6 +106,7 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
         const facts: FinishedRunFacts = { id: run.id, trigger: run.trigger, success: false, status: 'lost', startedAt: run.startedAt, finishedAt: now, log: null, error, failedStep: null };
         await pushAfter(trx, loaded, changes, facts);
       });
+      metrics?.runFinished('lost', run.trigger, now - run.startedAt);
       return true;
     },
 
@@ -190,6 +202,7 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
       }
       await pushAfter(trx, written, changes, facts);
     });
+    metrics?.runFinished(outcome.status, claimed.trigger, finishedAt - claimed.startedAt);
   }
 
   /**

@@ -1,4 +1,5 @@
 // config → db (migrate) → app → system jobs → listen; SIGTERM/SIGINT drain and close.
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config.js';
@@ -11,6 +12,7 @@ import { startSystemJobs } from './system-jobs.js';
 import { createServices } from './services.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { claimsRepo } from './scheduler/claims.js';
+import { pidFile } from './cli/backup.js';
 
 // In-flight requests get this long to finish after SIGTERM before their connections are cut.
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -60,6 +62,9 @@ async function main() {
   // idling until keepAliveTimeout and holding up the exit.
   server.on('request', (_req, res) => res.on('close', () => stopping && server.closeIdleConnections()));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  // Tells `npm run cli -- restore` that Chime is running on this data folder.
+  const pidPath = pidFile(config);
+  fs.writeFileSync(pidPath, `${process.pid}\n`);
   const { port } = server.address() as AddressInfo;
   log.info({ port, host: config.host, db: db.dialect }, `Chime listening on http://${config.host}:${port}`);
 
@@ -80,6 +85,7 @@ async function main() {
     await services.http.close();
     services.mailer?.close();
     await db.close();
+    fs.rmSync(pidPath, { force: true });
     log.info('stopped');
     process.exit(0);
   };

@@ -57,7 +57,7 @@ for (const dialect of DIALECTS) {
       last = Date.now() - 120_000;
       res = await fetch(`${app.url}/readyz`);
       assert.equal(res.status, 503);
-      assert.match((await res.json()).problems[0], /^scheduler last ran 1\d\d s ago$/);
+      assert.match(((await res.json()) as { problems: string[] }).problems[0]!, /^scheduler last ran 1\d\d s ago$/);
       app.services.loops.clear();
     });
   });

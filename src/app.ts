@@ -7,7 +7,7 @@ import { pinoHttp } from 'pino-http';
 import crypto from 'node:crypto';
 import type { Config } from './config.js';
 import type { Db } from './db/knex.js';
-import type { Logger } from './lib/log.js';
+import { withRequestId, type Logger } from './lib/log.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { deriveKey } from './lib/crypto.js';
 import { PROJECT_ROOT, VIEWS_DIR } from './lib/paths.js';
@@ -105,6 +105,7 @@ export function createApp({ config, db, log, clock = systemClock, http, services
     }),
   );
   app.use(requestTiming(appServices.metrics));
+  app.use((req, _res, next) => withRequestId(String(req.id), next));
 
   const assetOptions = { maxAge: config.env === 'production' ? '7d' : 0 };
   app.use('/assets/vendor', express.static(path.join(PROJECT_ROOT, 'node_modules/@picocss/pico/css'), assetOptions));

@@ -18,6 +18,7 @@ import { runsRepo, type Run, type RunTrigger } from './repo.js';
 import type { RunOutcome } from './types.js';
 import { queueRunPush, type FinishedRunFacts, type RunOwner } from '../push/task-events.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { Logger } from '../lib/log.js';
 
 export type Lease = { owner: string; ms: number };
 
@@ -31,6 +32,7 @@ export type RunsDeps = {
   baseUrl?: string;
   /** Counts finished runs (Prometheus). */
   metrics?: Pick<Metrics, 'runFinished'>;
+  log?: Logger;
 };
 
 export const RUNS_PAGE_SIZE = 50;
@@ -60,7 +62,7 @@ function secretValues(values: Record<string, string>, secretNames: Set<string>, 
   return found;
 }
 
-export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone, baseUrl, metrics }: RunsDeps) {
+export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone, baseUrl, metrics, log }: RunsDeps) {
   const runs = runsRepo(knex);
   const tasks = tasksRepo(knex, box);
   const templates = templatesRepo(knex, box);
@@ -107,6 +109,7 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
         await pushAfter(trx, loaded, changes, facts);
       });
       metrics?.runFinished('lost', run.trigger, now - run.startedAt);
+      log?.warn({ runId: run.id, taskId: run.taskId, trigger: run.trigger }, 'run lost: its process stopped renewing the lease');
       return true;
     },
 
@@ -203,6 +206,8 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
       await pushAfter(trx, written, changes, facts);
     });
     metrics?.runFinished(outcome.status, claimed.trigger, finishedAt - claimed.startedAt);
+    // Ids and the outcome only: never variables, URLs or answers (they may hold secrets).
+    log?.info({ runId: claimed.runId, taskId: claimed.taskId, trigger: claimed.trigger, status: outcome.status, durationMs: finishedAt - claimed.startedAt }, 'run finished');
   }
 
   /**

@@ -1,4 +1,4 @@
-// A rolling restart: two instances on one MariaDB run failing every-second tasks whose failures are
+// A rolling restart: two instances on one MariaDB run 30 failing every-second tasks whose failures are
 // pushed to a slow webhook; one instance gets SIGTERM mid-way. No run is lost or left running, no
 // slot runs twice, and every run's push is delivered exactly once (the other instance sends what
 // was queued).
@@ -53,7 +53,7 @@ describe('rolling restart', () => {
       await registrationsRepo(db.knex, testBox).insert(userId, { channel: 'webhook', name: 'hook', config: { url: `${hook.url}/hook`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } }, Date.now());
       const templateId = await seedTemplate(db.knex, userId, `${origin.url}/check`);
       const ids: number[] = [];
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 30; i++) {
         ids.push(await seedTask(db.knex, userId, templateId, { schedule: { type: 'cron', expression: '* * * * * *', timezone: 'UTC' }, retry: { count: -1, intervalSeconds: 60 }, nextRunAt: Date.now() + 500 }));
       }
       // Retries come at the next every-second slot (never later than it), so every second runs.

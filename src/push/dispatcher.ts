@@ -154,13 +154,13 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       if (retryAt === null) await outbox.markFailed(id, owner, text, now, registration.id);
       else await outbox.retryAt(id, owner, retryAt, text);
       o.metrics?.delivery(registration.channel, retryAt === null ? 'failed' : 'retry');
-      o.log.warn({ messageId: id, registrationId: registration.id, channel: registration.channel, attempt: message.attempts, retryAt }, retryAt === null ? 'push failed' : 'push will be retried');
+      o.log.warn({ messageId: id, registrationId: registration.id, channel: registration.channel, attempt: message.attempts, retryAt, ...(message.requestId ? { reqId: message.requestId } : {}) }, retryAt === null ? 'push failed' : 'push will be retried');
       return;
     }
     const sentAt = o.clock.now();
     await outbox.markSent(id, owner, registration.id, sentAt);
     o.metrics?.delivery(registration.channel, 'sent', sentAt - message.createdAt);
-    o.log.info({ messageId: id, registrationId: registration.id, channel: registration.channel, attempt: message.attempts }, 'push sent');
+    o.log.info({ messageId: id, registrationId: registration.id, channel: registration.channel, attempt: message.attempts, ...(message.requestId ? { reqId: message.requestId } : {}) }, 'push sent');
   }
 
   async function look(): Promise<number> {

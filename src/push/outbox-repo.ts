@@ -3,6 +3,7 @@
 // sends a message; every outcome is written only by the lease owner still holding the message, so a
 // late answer after the reaper gave the message to someone else changes nothing.
 import type { Knex } from 'knex';
+import { currentRequestId } from '../lib/log.js';
 
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed';
 
@@ -35,6 +36,8 @@ export type OutgoingMessage = {
   body: string;
   html: string | null;
   data: Record<string, unknown> | null;
+  /** The request that caused the message, for the delivery's log lines. */
+  requestId: string | null;
   attempts: number;
   createdAt: number;
   accountEmail: string | undefined;
@@ -69,6 +72,7 @@ export async function enqueue(knex: Knex | Knex.Transaction, input: EnqueueInput
         title: input.title,
         body: input.body,
         html: input.html ?? null,
+        request_id: currentRequestId() ?? null,
         data: input.data === undefined ? null : JSON.stringify(input.data),
         status: 'queued',
         attempts: 0,
@@ -122,7 +126,7 @@ export function outboxRepo(knex: Knex) {
     async load(id: number): Promise<OutgoingMessage | undefined> {
       const r = await knex('push_messages as m')
         .leftJoin('users as u', 'u.id', 'm.user_id')
-        .select('m.id', 'm.user_id', 'm.registration_id', 'm.event', 'm.title', 'm.body', 'm.html', 'm.data', 'm.attempts', 'm.created_at', 'u.email')
+        .select('m.id', 'm.user_id', 'm.registration_id', 'm.event', 'm.title', 'm.body', 'm.html', 'm.data', 'm.request_id', 'm.attempts', 'm.created_at', 'u.email')
         .where('m.id', id)
         .first();
       if (!r) return undefined;
@@ -134,6 +138,7 @@ export function outboxRepo(knex: Knex) {
         title: r.title,
         body: r.body,
         html: r.html ?? null,
+        requestId: r.request_id ?? null,
         data: r.data == null ? null : (JSON.parse(r.data) as Record<string, unknown>),
         attempts: Number(r.attempts),
         createdAt: Number(r.created_at),

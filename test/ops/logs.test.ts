@@ -12,12 +12,15 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { testConfig } from '../helpers/app.js';
 import { api, userWithToken } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/http-servers.js';
+import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
 
 describe('structured logs', () => {
   let database: TestDatabase;
   let server: http.Server;
   let site: TestServer;
   let url: string;
+  let services: ReturnType<typeof createServices>;
+  let hook: PushReceiver;
   const lines: Record<string, unknown>[] = [];
 
   before(async () => {
@@ -31,7 +34,8 @@ describe('structured logs', () => {
     });
     const log = createLogger('info', 'json', sink);
     const config = testConfig(database.url, { ALLOW_PRIVATE_NETWORK: 'true' });
-    const services = createServices({ config, db: database.db, log });
+    services = createServices({ config, db: database.db, log });
+    hook = await startPushReceiver();
     server = http.createServer(createApp({ config, db: database.db, log, services }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -40,6 +44,7 @@ describe('structured logs', () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await site.close();
+    await hook.close();
     await database.drop();
   });
 
@@ -50,6 +55,9 @@ describe('structured logs', () => {
       body: { name: 't', variables: [{ name: 'cookie', secret: true }], steps: [{ method: 'GET', url: `${site.url}/?c={{ cookie }}` }] },
     });
     const task = await api(url, 'POST', '/tasks', { token: ada.token, body: { templateId: template.body.id, name: 'x', variables: { cookie: 'very-secret-cookie-value' } } });
+    hook.answer({ status: 204 });
+    await api(url, 'POST', '/push/registrations', { token: ada.token, body: { channel: 'webhook', name: 'h', config: { url: `${hook.url}/h`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } } });
+    await api(url, 'PUT', '/push/settings', { token: ada.token, body: { defaults: { manualSuccess: true } } });
     const res = await fetch(`${url}/api/v1/tasks/${task.body.id}/run`, { method: 'POST', headers: { authorization: `Bearer ${ada.token}` } });
     assert.equal(res.status, 200);
     const requestId = res.headers.get('x-request-id');
@@ -60,6 +68,11 @@ describe('structured logs', () => {
     assert.equal(run.status, 'success');
     const request = lines.find((l) => l.msg === 'request completed' && (l.req as { id?: string } | undefined)?.id === requestId);
     assert.ok(request, 'the request line has the same id');
+    // The push that run queued is sent later, outside the request, and its line still names the click.
+    await services.dispatcher.drain();
+    const push = lines.find((l) => l.msg === 'push sent');
+    assert.ok(push, 'a line for the delivery');
+    assert.equal(push.reqId, requestId);
     const all = JSON.stringify(lines);
     assert.ok(!all.includes('very-secret-cookie-value'), 'no variable value');
     assert.ok(!all.includes(ada.token), 'no token');

@@ -57,6 +57,7 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   WORKER_CONCURRENCY: int(32, 1, 1000),
   PUSH_CONCURRENCY: int(8, 1, 200),
+  API_DELAY_MAX_SECONDS: int(30, 0, 3600),
   WORKER_CONCURRENCY_PER_USER: int(8, 1, 1000),
   RUN_LEASE_SECONDS: int(60, 2, 3600),
   MAIL_SMTP: z.string().optional(),
@@ -94,6 +95,8 @@ export type Config = Readonly<{
   runLeaseMs: number;
   /** How many push messages one instance sends at once (one at a time per registration). */
   pushConcurrency: number;
+  /** The longest wait an api://util/delay step may ask for (QD's delay_max_timeout). */
+  apiDelayMaxSeconds: number;
   mail: Readonly<{
     host?: string;
     port: number;
@@ -150,6 +153,7 @@ export function parseConfig(env: Env): Config {
     metricsToken: e.METRICS_TOKEN,
     workerConcurrency: e.WORKER_CONCURRENCY,
     pushConcurrency: e.PUSH_CONCURRENCY,
+    apiDelayMaxSeconds: e.API_DELAY_MAX_SECONDS,
     workerConcurrencyPerUser: e.WORKER_CONCURRENCY_PER_USER,
     runLeaseMs: e.RUN_LEASE_SECONDS * 1000,
     mail: Object.freeze({

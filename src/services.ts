@@ -68,7 +68,7 @@ export function createServices({ config, db, clock = systemClock, http, instance
     digests,
     push: createPushService({ knex, box, http: httpClient, clock, mailer: mail, baseUrl: config.baseUrl, poke: dispatcher.poke }),
     pushSettings: createPushSettingsService({ knex, clock, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl }),
-    runs: createRunsService({ knex, box, http: httpClient, clock, lease, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl, metrics, log }),
+    runs: createRunsService({ knex, box, http: httpClient, clock, lease, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl, metrics, log, apiUtil: { delayMaxSeconds: config.apiDelayMaxSeconds, localTimeZone: config.defaultTimezone } }),
   };
 }
 

@@ -1,5 +1,36 @@
 // Messages of the QD template import (errors and warnings), spread into the catalog's `import` section.
-const qdImportEn = {};
+const qdImportEn = {
+  qd_not_array: "This is not a QD template file: it must be a JSON array of entries, each with a request and a rule.",
+  qd_no_entries: "The QD template file has no entries in it.",
+  qd_entry_not_object: "Entry {{index}} is not an object with a request and a rule.",
+  qd_entry_no_request: "Entry {{index}} has no request.",
+  qd_entry_no_url: "Entry {{index}} has no request.url.",
+  qd_entry_bad_url: "Entry {{index}}: {{url}} is neither an http(s) URL, an api:// utility nor a control tag such as {% if … %}.",
+  qd_url_too_long: "Entry {{index}} has a URL longer than {{max}} characters.",
+  qd_body_too_large: "Entry {{index}} has a request body larger than {{max}} bytes.",
+  qd_method_unsupported: "Entry {{index}} uses the method {{method}}; a step can send GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS.",
+  qd_entry_bad_field: "Entry {{index}}: {{field}} is not what a QD template has there (a list of name/value pairs, or rule lists).",
+  qd_rule_invalid: "Entry {{index}}: rule {{position}} of {{list}} needs the texts re and from (and name, to extract).",
+  qd_rule_bad_regex: "Entry {{index}}: rule {{position}} of {{list}} has a regular expression that cannot work ({{problem}}): {{pattern}}",
+  qd_rule_from_unknown: "Entry {{index}}: rule {{position}} of {{list}} reads from “{{from}}”, which QD reads as nothing; the rule was left out.",
+  qd_extract_name_invalid: "Entry {{index}}: rule {{position}} of {{list}} extracts into “{{name}}”, which is not a variable name; the rule was left out.",
+  qd_extract_all_headers: "Entry {{index}}: {{name}} is extracted from all response headers together, which Chime cannot do yet; the rule was left out.",
+  qd_rule_dropped: "Entry {{index}}: rule {{position}} of {{list}} could not be kept ({{problem}}).",
+  qd_template_invalid: "Entry {{index}}: the {{field}} is not valid Jinja ({{problem}}); it was kept as it is and will fail when it runs.",
+  qd_function_unknown: "Entry {{index}} calls {{name}}(), which neither QD nor Chime provides; the step will fail when it runs.",
+  qd_function_unsupported: "Entry {{index}} calls {{name}}(), which Chime does not support; the step will fail when it runs.",
+  qd_filter_unknown: "Entry {{index}} uses the filter {{name}}, which neither QD nor Chime provides; the step will fail when it runs.",
+  qd_filter_unsupported: "Entry {{index}} uses the filter {{name}}, which Chime does not support; the step will fail when it runs.",
+  qd_get_data_dropped: "Entry {{index}} is a {{method}} request with data, which QD never sends; the data was left out.",
+  qd_control_rules_dropped: "Entry {{index}} is a control entry; QD never checks its rules, so they were left out.",
+  qd_control_unbalanced: "Entry {{index}}: {% {{tag}} %} does not close the block that is open there; the run will fail at this step.",
+  qd_control_unclosed: "Entry {{index}}: {% {{tag}} %} is never closed; the run will fail.",
+  qd_control_unknown: "Entry {{index}}: {% {{tag}} %} is not a control entry QD knows (if, elif, else, for, while and their ends); the run will fail at this step.",
+  qd_ocr: "Entry {{index}} uses QD’s OCR (api://util/dddd), which Chime does not have; runs fail at that step until it is replaced.",
+  qd_api_unknown: "Entry {{index}} calls {{url}}, a utility Chime does not answer; runs fail at that step until it is replaced.",
+  qd_pseudo_header: "Entry {{index}}: the HTTP/2 pseudo-header {{name}} is set from the URL and was left out.",
+  qd_header_repeated: "Entry {{index}} sets the header {{name}} more than once; the last value is kept, as QD does.",
+};
 
 export type QdImportText = typeof qdImportEn;
 export default qdImportEn;

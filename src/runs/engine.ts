@@ -1,11 +1,13 @@
 // Executes a template's steps in order and says how the run went. Nothing here touches the database:
-// the runs service stores what this returns (masked). Steps are dispatched by kind so that control
-// steps ({% if %} …) and api:// steps can join the request steps.
+// the runs service stores what this returns (masked). Control steps ({% if %} …, control-flow.ts) give
+// the steps their structure; every other step goes to runRequestStep.
 import type { HttpRequest, HttpResponse } from '../lib/http.js';
+import type { ApiUtilSettings } from './api-util.js';
 import { TemplateError } from '../lib/jinja.js';
 import type { Clock } from '../lib/clock.js';
 import type { Step } from '../templates/schema.js';
-import { RunContext } from './run-context.js';
+import { FlowFailure, FlowRunner, parseFlow, WHILE_TIMEOUT_MS, type FlowLimits } from './control-flow.js';
+import { MAX_REQUESTS_PER_RUN, RunContext } from './run-context.js';
 import { runRequestStep } from './request-step.js';
 import type { RunOutcome, StepRecord } from './types.js';
 
@@ -20,33 +22,44 @@ export type RunInput = {
   signal?: AbortSignal;
 };
 
-export type EngineDeps = { http: HttpClient; clock: Clock };
+export type EngineDeps = {
+  http: HttpClient;
+  clock: Clock;
+  /** QD's limits (1,500 requests per run, 900 s per while loop) unless a test asks for others. */
+  limits?: Partial<FlowLimits>;
+  /** How api://util steps answer (the delay cap, the server's time zone). */
+  apiUtil?: ApiUtilSettings;
+};
 
-const stepLabel = (step: Step, index: number, total: number) => `step ${index}/${total}${step.name ? ` (${step.name})` : ''}`;
+const DEFAULT_LIMITS: FlowLimits = { maxRequests: MAX_REQUESTS_PER_RUN, whileTimeoutMs: WHILE_TIMEOUT_MS };
 
 export async function runSteps(input: RunInput, deps: EngineDeps): Promise<RunOutcome> {
-  const ctx = new RunContext({ ...input.variables }, deps.http, deps.clock, input.proxy, input.signal);
-  const records: StepRecord[] = [];
-  const total = input.steps.length;
+  const ctx = new RunContext({ ...input.variables }, deps.http, deps.clock, input.proxy, input.signal, deps.apiUtil);
+  const runner = new FlowRunner({
+    variables: ctx.variables,
+    clock: deps.clock,
+    limits: { ...DEFAULT_LIMITS, ...deps.limits },
+    total: input.steps.length,
+    signal: input.signal,
+    runStep: (step, index) => runRequestStep(step, index, ctx),
+  });
   let error: string | null = null;
   let failedStep: number | null = null;
-
-  for (const [i, step] of input.steps.entries()) {
-    const record = await runRequestStep(step, i + 1, ctx);
-    records.push(record);
-    if (record.error) {
-      failedStep = i + 1;
-      error = `${stepLabel(step, i + 1, total)} failed: ${record.error}`;
-      break;
-    }
+  try {
+    // The structure is checked whole before the first request.
+    await runner.run(parseFlow(input.steps));
+  } catch (err) {
+    if (!(err instanceof FlowFailure)) throw err;
+    error = err.message;
+    failedStep = err.failedStep;
   }
 
   return {
     status: error ? 'failure' : 'success',
-    log: runLog(input.log, ctx, records),
+    log: runLog(input.log, ctx, runner.records),
     error,
     failedStep,
-    steps: records,
+    steps: runner.records,
     persist: ctx.persist,
   };
 }
@@ -62,6 +75,6 @@ function runLog(logTemplate: string | undefined, ctx: RunContext, records: StepR
   }
   const extracted = ctx.variables.__log__;
   if (extracted !== undefined && extracted !== null && extracted !== '') return typeof extracted === 'string' ? extracted : JSON.stringify(extracted);
-  const last = records.at(-1);
+  const last = [...records].reverse().find((r) => !r.control);
   return last?.status ? `${last.status} ${last.statusText ?? ''}`.trim() : null;
 }

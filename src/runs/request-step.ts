@@ -6,6 +6,7 @@ import { conditionHolds, describeCondition, readSource, shortActual } from './ru
 import { asText, bodyText, isTextual, RuleError, type ResponseView } from './response-view.js';
 import { extractValue } from './extract.js';
 import { RunLimitError, type RunContext } from './run-context.js';
+import { ApiUtilError, answerApi, isApiUrl } from './api-util.js';
 import type { StepRecord } from './types.js';
 
 /** Stored bodies are cut here; rules and extraction still see the whole (capped) response. */
@@ -35,7 +36,7 @@ export async function runRequestStep(step: Step, index: number, ctx: RunContext)
   try {
     await send(step, ctx, record);
   } catch (err) {
-    if (err instanceof StepFailure || err instanceof RuleError || err instanceof HttpError || err instanceof RunLimitError) record.error = err.message;
+    if (err instanceof StepFailure || err instanceof RuleError || err instanceof HttpError || err instanceof RunLimitError || err instanceof ApiUtilError) record.error = err.message;
     else throw err;
   } finally {
     record.durationMs = ctx.clock.now() - started;
@@ -46,24 +47,26 @@ export async function runRequestStep(step: Step, index: number, ctx: RunContext)
 async function send(step: Step, ctx: RunContext, record: StepRecord): Promise<void> {
   const url = render(ctx, 'URL', step.url);
   record.url = url;
-  if (!/^https?:\/\//i.test(url)) throw new StepFailure(`the URL must start with http:// or https:// once rendered, but is ${JSON.stringify(url.slice(0, 200))}`);
+  const inside = isApiUrl(url); // QD's api://util/… utilities, answered here without any network
+  if (!inside && !/^https?:\/\//i.test(url)) throw new StepFailure(`the URL must start with http:// or https:// once rendered, but is ${JSON.stringify(url.slice(0, 200))}`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(step.headers ?? {})) {
     headers[render(ctx, `header name ${name}`, name)] = render(ctx, `header ${name}`, value);
   }
   const body = step.body === undefined ? undefined : render(ctx, 'body', step.body);
   record.requestHeaders = { ...headers };
-  const jarCookies = await ctx.cookiesFor(url);
+  const jarCookies = inside ? '' : await ctx.cookiesFor(url);
   if (jarCookies) record.requestHeaders.cookie = [jarCookies, headers.cookie ?? headers.Cookie].filter(Boolean).join('; ');
   if (body !== undefined) record.requestBody = truncate(body).text;
 
   ctx.countRequest();
-  const res = await ctx.http.request({
+  const timeoutMs = step.timeoutMs ?? 30_000;
+  const res = inside ? await answerApi({ method: step.method, url, headers, body }, { ...ctx.apiUtil, timeoutMs, signal: ctx.signal, clock: ctx.clock }) : await ctx.http.request({
     method: step.method,
     url,
     headers,
     body,
-    timeoutMs: step.timeoutMs ?? 30_000,
+    timeoutMs,
     followRedirects: step.followRedirects ?? false,
     insecure: step.insecure ?? false,
     proxy: ctx.proxy,

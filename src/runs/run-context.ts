@@ -1,5 +1,6 @@
 // The state of one run: variables as they change, the cookie jar, counters and limits.
 import { CookieJar } from '../lib/http.js';
+import type { ApiUtilSettings } from './api-util.js';
 import { renderTemplate } from '../lib/jinja.js';
 import type { Clock } from '../lib/clock.js';
 import type { HttpClient } from './engine.js';
@@ -18,6 +19,8 @@ export class RunContext {
     readonly clock: Clock,
     readonly proxy: string | undefined,
     readonly signal: AbortSignal | undefined,
+    /** How api://util steps answer here: the delay cap, the server's time zone. */
+    readonly apiUtil: ApiUtilSettings = {},
   ) {}
 
   render(source: string): string {

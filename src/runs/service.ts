@@ -19,6 +19,7 @@ import type { RunOutcome } from './types.js';
 import { queueRunPush, type FinishedRunFacts, type RunOwner } from '../push/task-events.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Logger } from '../lib/log.js';
+import type { ApiUtilSettings } from './api-util.js';
 
 export type Lease = { owner: string; ms: number };
 
@@ -33,6 +34,8 @@ export type RunsDeps = {
   /** Counts finished runs (Prometheus). */
   metrics?: Pick<Metrics, 'runFinished'>;
   log?: Logger;
+  /** How api://util steps answer (API_DELAY_MAX_SECONDS, DEFAULT_TIMEZONE). */
+  apiUtil?: ApiUtilSettings;
 };
 
 export const RUNS_PAGE_SIZE = 50;
@@ -62,7 +65,7 @@ function secretValues(values: Record<string, string>, secretNames: Set<string>, 
   return found;
 }
 
-export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone, baseUrl, metrics, log }: RunsDeps) {
+export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone, baseUrl, metrics, log, apiUtil }: RunsDeps) {
   const runs = runsRepo(knex);
   const tasks = tasksRepo(knex, box);
   const templates = templatesRepo(knex, box);
@@ -76,7 +79,7 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
 
   async function execute(recipe: Recipe, taskVariables: Record<string, string>, persisted: Record<string, string>): Promise<RunOutcome> {
     const { values, secretNames } = resolveVariables(recipe, taskVariables, persisted);
-    const outcome = await runSteps({ steps: recipe.steps, log: recipe.log, variables: values, proxy: values[PROXY_VARIABLE] || undefined }, { http, clock });
+    const outcome = await runSteps({ steps: recipe.steps, log: recipe.log, variables: values, proxy: values[PROXY_VARIABLE] || undefined }, { http, clock, apiUtil });
     return maskOutcome(outcome, secretValues(values, secretNames, outcome));
   }
 

@@ -5,6 +5,7 @@ import { fieldErrorsFrom } from '../lib/validation.js';
 import { detectFormat, ImportError, type ImportResult } from './import/index.js';
 import { importHar } from './import/har.js';
 import { importCurl } from './import/curl.js';
+import { importQd } from './import/qd.js';
 import { templateSchema, type TemplateInput } from './schema.js';
 
 export const importRequestSchema = z
@@ -23,12 +24,14 @@ const invalidImport = (key: string, params?: Record<string, string | number>) =>
   new AppError(400, 'invalid_import', key, { content: { key, params } }, params);
 
 export function importTemplate(request: ImportRequest): { template: TemplateInput; warnings: Warning[] } {
-  const format = request.format ?? detectFormat(request.content);
+  // QD's template files end in .har too: a QD file sent as "har" is read as what it is.
+  const detected = detectFormat(request.content);
+  const format = request.format === 'har' && detected === 'qd' ? 'qd' : (request.format ?? detected);
   let result: ImportResult;
   try {
     if (format === 'har') result = importHar(request.content, { dropStaticAssets: request.dropStaticAssets ?? true, name: request.name || undefined });
     else if (format === 'curl') result = importCurl(String(request.content), { name: request.name || undefined });
-    else if (format === 'qd') throw invalidImport('import.qd_not_supported_yet');
+    else if (format === 'qd') result = importQd(request.content, { name: request.name || undefined });
     else throw invalidImport('import.unknown_format');
   } catch (err) {
     if (err instanceof ImportError) throw invalidImport(err.messageKey, err.params);

@@ -1,6 +1,8 @@
 // What a template is: an ordered list of steps (HTTP requests with rules) and declared variables.
 // One schema for the editor form, the API and the importers (API.md "Templates", SEMANTICS.md §1).
 import { z } from 'zod';
+import { collectExpressionNames, collectNames, emptyNames, globalKind, namesByPattern } from './jinja-names.js';
+import { controlTagOf } from '../runs/control-flow.js';
 
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 export const SOURCES = ['body', 'json', 'header', 'status'] as const;
@@ -82,8 +84,9 @@ export const stepSchema = z
       .trim()
       .min(1, { error: 'errors.required' })
       .max(LIMITS.urlLength)
-      // A URL with {{ }} is checked once rendered, at run time.
-      .refine((u) => hasJinja(u) || isHttpUrl(u), { error: 'errors.http_url' }),
+      // A URL with {{ }} is checked once rendered, at run time; a control step's URL is a block tag
+      // ({% if … %}, run-time structure); api://… is answered inside Chime (QD-COMPAT.md).
+      .refine((u) => hasJinja(u) || isHttpUrl(u) || /^api:\/\/\S/i.test(u), { error: 'errors.http_url' }),
     headers: z
       .record(z.string(), z.string().max(16_384))
       .optional()
@@ -154,22 +157,44 @@ export type TemplateInput = z.infer<typeof templateSchema>;
 // Names the engine provides itself; using them does not need a declaration.
 export const BUILTIN_NAMES = new Set(['now', 'loop', 'true', 'false', 'none', 'True', 'False', 'None', '_proxy']);
 
+/** The variables QD sets inside `{% for %}` and `{% while %}` blocks. */
+export const LOOP_VARIABLES = ['loop_index', 'loop_index0', 'loop_first', 'loop_last', 'loop_length', 'loop_revindex', 'loop_revindex0', 'loop_depth', 'loop_depth0'];
+
 /**
- * Variable names a template reads: `{{ name }}`, `{{ name | filter }}`, `{% if name %}`. Names that
- * an earlier step extracts are not inputs.
+ * Variable names a template reads: `{{ name }}`, `{{ name | filter }}`, conditions and sequences of
+ * control steps. Read from the Jinja parse tree, so functions (`md5`, `range`), loop targets and
+ * QD's loop variables are not inputs; neither are names an earlier step extracts.
  */
 export function usedVariableNames(steps: Step[], log?: string): string[] {
-  const texts: string[] = [log ?? ''];
+  const names = emptyNames();
+  const read = (text: string) => {
+    try {
+      collectNames(text, names);
+    } catch {
+      namesByPattern(text, names); // broken Jinja: the run will say so; still offer what it names
+    }
+  };
+  read(log ?? '');
   for (const s of steps) {
-    texts.push(s.url, s.body ?? '', ...Object.entries(s.headers ?? {}).flat());
-    for (const rule of [...(s.assert ?? []), ...(s.failIf ?? [])]) texts.push(String(rule.value));
-    for (const rule of s.extract ?? []) texts.push(rule.pattern ?? '');
-  }
-  const found = new Set<string>();
-  for (const text of texts) {
-    for (const m of text.matchAll(/\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)/g)) found.add(m[1]!);
-    for (const m of text.matchAll(/\{%-?\s*(?:if|elif|for\s+\w+\s+in|while)\s+(?:not\s+)?([A-Za-z_][A-Za-z0-9_]*)/g)) found.add(m[1]!);
+    const tag = controlTagOf(s.url);
+    if (tag) {
+      const loop = tag.keyword === 'for' ? /^\s*([A-Za-z_]\w*)\s+in\s+([\s\S]+)$/.exec(tag.argument) : null;
+      if (loop) names.bound.add(loop[1]!);
+      const expression = loop ? loop[2]! : tag.argument;
+      if (expression.trim()) {
+        try {
+          collectExpressionNames(expression, names);
+        } catch {
+          namesByPattern(`{{ ${expression} }}`, names);
+        }
+      }
+      continue;
+    }
+    for (const text of [s.url, s.body ?? '', ...Object.entries(s.headers ?? {}).flat()]) read(text);
+    for (const rule of [...(s.assert ?? []), ...(s.failIf ?? [])]) read(String(rule.value));
+    for (const rule of s.extract ?? []) read(rule.pattern ?? '');
   }
   const extracted = new Set(steps.flatMap((s) => (s.extract ?? []).map((e) => e.name)));
-  return [...found].filter((n) => !extracted.has(n) && !BUILTIN_NAMES.has(n)).sort();
+  const skip = (n: string) => extracted.has(n) || names.bound.has(n) || BUILTIN_NAMES.has(n) || LOOP_VARIABLES.includes(n) || globalKind(n) !== 'unknown';
+  return [...names.used].filter((n) => !skip(n)).sort();
 }

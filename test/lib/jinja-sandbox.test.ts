@@ -107,7 +107,8 @@ describe('resource limits', () => {
   it('caps the size of text values and of the output', () => {
     fails("{{ 'a' * 100000000 }}", /too large \(over 10 MiB\)/);
     fails('{% set s = "ab" %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}{{ s|length }}', /too large/);
-    fails('{% for i in range(100000) %}{{ "x" * 1000 }}{% endfor %}', /too large/);
+    // On a loaded machine the 2 s wall-time cap may stop this loop first; either way it stops.
+    fails('{% for i in range(100000) %}{{ "x" * 1000 }}{% endfor %}', /too large|does too much work/);
     fails("{{ ('a' * 100000) | replace('', 'b' * 1000) }}", /too large/);
     fails("{{ ('a' * 100000).replace('', 'b' * 1000) }}", /too large/);
     assert.equal(render("{{ ('ab' * 3) }}|{{ '7'.zfill(100000000)|length }}"), 'ababab|10000');

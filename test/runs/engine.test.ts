@@ -86,6 +86,8 @@ describe('the run engine', () => {
           { name: 'tags', from: 'json', path: 'data.tags' },
           { name: 'quota', from: 'header', header: 'X-Quota' },
           { name: 'code', from: 'status' },
+          { name: 'family', from: 'status', pattern: '^(\\d)' },
+          { name: 'quotaDigit', from: 'header', header: 'X-Quota', pattern: '(\\d)$' },
         ],
       }),
       get('/echo?days={{ days }}&who={{ who }}&first={{ tokens[0] }}&n={{ qdstyle | length }}'),
@@ -93,7 +95,7 @@ describe('the run engine', () => {
     assert.equal(out.status, 'success', out.error ?? '');
     assert.deepEqual(out.steps[0]!.extracted, { who: 'ada', whole: 'tok-123', tokens: '["123","456"]', qdstyle: '["123","456"]' });
     assert.ok(out.steps[0]!.notes.includes('extract missing: no match, the variable keeps its value'));
-    assert.deepEqual(out.steps[1]!.extracted, { days: '7', tags: '["a","b"]', quota: '42', code: '200' });
+    assert.deepEqual(out.steps[1]!.extracted, { days: '7', tags: '["a","b"]', quota: '42', code: '200', family: '2', quotaDigit: '2' });
     assert.equal(server.seen.at(-1)!.url, '/echo?days=7&who=ada&first=123&n=2');
   });
 
@@ -215,7 +217,8 @@ describe('the run engine', () => {
 
   it('reports a URL that renders to something other than http(s)', async () => {
     const out = await run([{ method: 'GET', url: '{{ target }}' }], { target: 'file:///etc/passwd' });
-    assert.match(out.error!, /must start with http:\/\/ or https:\/\/ once rendered/);
+    // The wording names api:// too since api:// steps exist; the rendered value is shown either way.
+    assert.match(out.error!, /^step 1\/1 failed: the URL must start with http:\/\/.* once rendered, but is "file:\/\/\/etc\/passwd"$/);
   });
 
   it('takes the log from the template, else __log__, else the last status line', async () => {

@@ -1,9 +1,15 @@
 // The English catalog. zh-CN.ts must have exactly these keys (the compiler checks).
 import pushHelp from './push-help.en.js';
 import qdImport from './qd-import.en.js';
+import lifecycle from './lifecycle.en.js';
+import portability from './portability.en.js';
+import ui from './ui.en.js';
 import pushAlert from './push-alert.en.js';
 import pushDigest from './push-digest.en.js';
 const en = {
+  lifecycle,
+  portability,
+  ui,
   layout: { skip_to_content: 'Skip to content', main_navigation: 'Main navigation', language: 'Language' },
   nav: {
     account: 'Account', admin: 'Admin', logout: 'Log out', login: 'Log in', register: 'Register',

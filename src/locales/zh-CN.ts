@@ -2,10 +2,16 @@
 import type { Catalog } from './en.js';
 import pushHelp from './push-help.zh-CN.js';
 import qdImport from './qd-import.zh-CN.js';
+import lifecycle from './lifecycle.zh-CN.js';
+import portability from './portability.zh-CN.js';
+import ui from './ui.zh-CN.js';
 import pushAlert from './push-alert.zh-CN.js';
 import pushDigest from './push-digest.zh-CN.js';
 
 const zhCN: Catalog = {
+  lifecycle,
+  portability,
+  ui,
   layout: { skip_to_content: '跳到正文', main_navigation: '主导航', language: '语言' },
   nav: {
     account: '账户', admin: '管理', logout: '退出登录', login: '登录', register: '注册',

@@ -1,0 +1,6 @@
+// 'portability' 部分的文字（单独成文件）。
+import type { PortabilityText } from './portability.en.js';
+
+const portabilityZh: PortabilityText = {};
+
+export default portabilityZh;

@@ -13,7 +13,8 @@ import { deriveKey } from './lib/crypto.js';
 import { PROJECT_ROOT, VIEWS_DIR } from './lib/paths.js';
 import { DbSessionStore } from './accounts/session-store.js';
 import { siteSettingsRepo } from './accounts/site-settings.js';
-import { credentialRateLimit } from './accounts/rate-limit.js';
+import { credentialRateLimit, requestRateLimit } from './accounts/rate-limit.js';
+import { lifecycleApi } from './accounts/lifecycle-api.js';
 import { sessionUser } from './accounts/auth-middleware.js';
 import { accountRoutes } from './accounts/routes.js';
 import { adminRoutes } from './accounts/admin-routes.js';
@@ -33,6 +34,10 @@ import { pushRoutes } from './push/routes.js';
 import { pushHistoryRoutes } from './push/history-routes.js';
 import { pushSettingsRoutes } from './push/settings-routes.js';
 import { createServices, type Services } from './services.js';
+import { runChartQueries } from './runs/repo.js';
+import { dashboardQueries } from './tasks/repo.js';
+import { historyChartRepo } from './push/history-chart-repo.js';
+import { portabilityRoutes } from './portability/routes.js';
 
 export type AppDeps = { config: Config; db: Db; log: Logger; clock?: Clock; http?: HttpClient; services?: Services };
 
@@ -61,10 +66,14 @@ export function createApp({ config, db, log, clock = systemClock, http, services
   setViewCache(config.env === 'production');
 
   const appServices = services ?? createServices({ config, db, clock, http, log });
-  const { accounts, admin, templates, tasks, runs, push, pushSettings, digests, mailer } = appServices;
+  const { accounts, admin, templates, tasks, runs, push, pushSettings, digests, mailer, lifecycle, portability } = appServices;
   const settings = siteSettingsRepo(db.knex);
   const loginLimit = credentialRateLimit({ knex: db.knex, clock, name: 'login' });
   const tokenLimit = credentialRateLimit({ knex: db.knex, clock, name: 'token' });
+  const lifecycleLimits = {
+    forgot: requestRateLimit({ knex: db.knex, clock, name: 'forgot', perEmail: 5, perAddress: 20, windowMs: 60 * 60 * 1000 }),
+    reset: credentialRateLimit({ knex: db.knex, clock, name: 'reset' }),
+  };
 
   const app = express();
   app.set('trust proxy', trustProxySetting(config.trustProxy));
@@ -131,25 +140,29 @@ export function createApp({ config, db, log, clock = systemClock, http, services
     res.locals.baseUrl = config.baseUrl;
     res.locals.timeZone = req.user?.timezone ?? config.defaultTimezone;
     res.locals.formatTime = timeFormatter(req.language, res.locals.timeZone);
+    res.locals.now = clock.now();
     next();
   });
 
-  app.use('/api/v1', apiRouter({ accounts, admin, tokenLimit, templates, tasks, runs, push, pushSettings, digests, clock }));
+  app.use('/api/v1', lifecycleApi({ accounts, lifecycle, limits: lifecycleLimits }));
+  app.use('/api/v1', apiRouter({ accounts, admin, tokenLimit, templates, tasks, runs, push, pushSettings, digests, clock, portability, defaultTimezone: config.defaultTimezone }));
 
   app.use(express.urlencoded({ extended: true, limit: '5mb', parameterLimit: 20_000 }));
   // The import form uploads a file; its CSRF token is in the multipart body, read before the check.
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1 } }).single('file');
   app.post('/templates/import', upload);
+  app.post('/account/data/import', upload);
   app.use(csrf.csrfSynchronisedProtection);
-  app.use(accountRoutes({ accounts, settings, loginLimit }));
+  app.use(accountRoutes({ accounts, settings, loginLimit, lifecycle, lifecycleLimits }));
+  app.use(portabilityRoutes({ portability, clock, defaultTimezone: config.defaultTimezone }));
   app.use(adminRoutes({ admin, mailer, mailConfig: config.mail }));
   app.use(templateEditorRoutes({ templates, runs }));
   app.use(templateRoutes({ templates }));
-  app.use(dashboardRoutes({ tasks, runs }));
+  app.use(dashboardRoutes({ tasks, runs, charts: runChartQueries(db.knex), setup: dashboardQueries(db.knex) }));
   app.use(taskRoutes({ tasks, templates, runs, push, pushSettings }));
   // Before pushRoutes: its /push/:id would take /push/settings for an id.
   app.use(pushSettingsRoutes({ pushSettings, digests, push }));
-  app.use(pushHistoryRoutes({ push }));
+  app.use(pushHistoryRoutes({ push, chart: historyChartRepo(db.knex) }));
   app.use(pushRoutes({ push, clock }));
 
   app.use(notFoundHandler);

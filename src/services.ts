@@ -18,6 +18,8 @@ import { createPushService } from './push/service.js';
 import { createPushSettingsService } from './push/settings-service.js';
 import { createDigestJob } from './push/digest-job.js';
 import { createMetrics } from './ops/metrics.js';
+import { createLifecycleService } from './accounts/lifecycle-service.js';
+import { createPortabilityService } from './portability/service.js';
 import type { Loops } from './ops/readyz.js';
 
 export type ServiceDeps = {
@@ -51,12 +53,15 @@ export function createServices({ config, db, clock = systemClock, http, instance
     metrics,
     ...(mail ? { mail: mail.send } : {}),
   });
+  const accounts = createAccountsService({ knex, clock });
   const digests = createDigestJob({ knex, clock, log, defaultTimezone: config.defaultTimezone, baseUrl: config.baseUrl, poke: dispatcher.poke });
   return {
     clock,
     lease,
     http: httpClient,
-    accounts: createAccountsService({ knex, clock }),
+    accounts,
+    lifecycle: createLifecycleService({ knex, accounts, appSecret: config.appSecret, linkBase: config.baseUrl ?? `http://${config.host}:${config.port}`, mailer: mail, clock, log }),
+    portability: createPortabilityService({ knex, box, clock, defaultTimezone: config.defaultTimezone, http: httpClient }),
     admin: createAdminService({ knex, clock }),
     templates: createTemplatesService({ knex, box, clock }),
     tasks: createTasksService({ knex, box, clock, defaultTimezone: config.defaultTimezone }),

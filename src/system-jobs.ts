@@ -6,6 +6,7 @@ import type { Logger } from './lib/log.js';
 import type { Clock } from './lib/clock.js';
 import { sessionsRepo } from './accounts/session-store.js';
 import { purgeExpiredRateLimits } from './accounts/rate-limit.js';
+import { passwordResetsRepo } from './accounts/password-reset.js';
 import { siteSettingsRepo } from './accounts/site-settings.js';
 import { claimsRepo } from './scheduler/claims.js';
 import { outboxRepo } from './push/outbox-repo.js';
@@ -20,6 +21,7 @@ const PURGE_BATCH = 5000;
 export const SYSTEM_JOBS: SystemJob[] = [
   { name: 'purge-expired-sessions', schedule: '17 * * * *', run: ({ db, clock }) => sessionsRepo(db.knex).purgeExpired(clock.now()) },
   { name: 'purge-expired-rate-limits', schedule: '*/15 * * * *', run: ({ db, clock }) => purgeExpiredRateLimits(db.knex, clock.now()) },
+  { name: 'purge-expired-password-resets', schedule: '23 * * * *', run: ({ db, clock }) => passwordResetsRepo(db.knex).purgeExpired(clock.now()) },
   {
     // Runs of a process that died: their lease ran out. Each becomes `lost` (an automatic failure).
     name: 'reap-lost-runs',

@@ -11,7 +11,9 @@ import { idParam, renderFormError } from '../web/forms.js';
 import { renderPage, renderPartial } from '../web/render.js';
 import { requireAdmin, requirePageUser } from './auth-middleware.js';
 import { USERS_PAGE_SIZE, type AdminService } from './admin-service.js';
-import { adminUserPatchSchema, siteSettingsPatchSchema } from './schema.js';
+import { adminUserPatchSchema, auditQuerySchema, siteSettingsPatchSchema } from './schema.js';
+import { auditContext } from './lifecycle-routes.js';
+import { AUDIT_ACTIONS, AUDIT_PAGE_SIZE } from './audit.js';
 
 // What each button on the user list does.
 const USER_ACTIONS = {
@@ -62,7 +64,7 @@ export function adminRoutes({ admin, mailer, mailConfig }: { admin: AdminService
     const action = USER_ACTIONS[req.body?.action as keyof typeof USER_ACTIONS];
     try {
       if (!action) throw new AppError(400, 'invalid_input', 'errors.unknown_action');
-      await admin.updateUser(req.user!, id, parseInput(adminUserPatchSchema, action));
+      await admin.updateUser(req.user!, id, parseInput(adminUserPatchSchema, action), auditContext(req));
       flash(req, 'success', `flash.user_${req.body.action}`);
       res.redirect(303, `/admin/users${req.query.page ? `?page=${Number(req.query.page) || 1}` : ''}`);
     } catch (err) {
@@ -79,13 +81,21 @@ export function adminRoutes({ admin, mailer, mailConfig }: { admin: AdminService
   router.post('/admin/users/:id/delete', async (req, res) => {
     const id = idParam(req);
     try {
-      await admin.deleteUser(req.user!, id);
+      await admin.deleteUser(req.user!, id, auditContext(req));
       flash(req, 'success', 'flash.user_deleted');
       res.redirect(303, '/admin/users');
     } catch (err) {
       if (!(err instanceof AppError) || err.status === 404 || err.status >= 500) throw err;
       await usersPage(req, res, err.status, req.t(err.messageKey, err.params));
     }
+  });
+
+  router.get('/admin/audit', async (req, res) => {
+    const query = parseInput(auditQuerySchema, req.query);
+    const action = query.action && (AUDIT_ACTIONS as readonly string[]).includes(query.action) ? query.action : '';
+    const entries = await admin.listAudit({ before: query.before, action: action || undefined, limit: AUDIT_PAGE_SIZE });
+    const nextBefore = entries.length === AUDIT_PAGE_SIZE ? entries[entries.length - 1]!.id : null;
+    await renderPage(req, res, 'admin/audit', { title: req.t('lifecycle.audit.title'), entries, action, actions: AUDIT_ACTIONS, nextBefore, first: query.before === undefined });
   });
 
   router.get('/admin/settings', async (req, res) => {
@@ -105,16 +115,17 @@ export function adminRoutes({ admin, mailer, mailConfig }: { admin: AdminService
       // An unticked checkbox sends nothing: absent means "closed".
       const changes = parseInput(siteSettingsPatchSchema, {
         registrationOpen: req.body?.registrationOpen === 'on',
+        mustVerifyEmail: req.body?.mustVerifyEmail === 'on',
         logRetentionDays: req.body?.logRetentionDays ?? '',
       });
-      await admin.updateSettings(changes);
+      await admin.updateSettings(changes, auditContext(req));
       flash(req, 'success', 'flash.settings_saved');
       res.redirect(303, '/admin/settings');
     } catch (err) {
       await renderFormError(req, res, err, 'admin/settings', {
         title: req.t('admin.settings.title'),
         ...mailLocals(),
-        values: { registrationOpen: req.body?.registrationOpen === 'on', logRetentionDays: req.body?.logRetentionDays },
+        values: { registrationOpen: req.body?.registrationOpen === 'on', mustVerifyEmail: req.body?.mustVerifyEmail === 'on', logRetentionDays: req.body?.logRetentionDays },
       });
     }
   });

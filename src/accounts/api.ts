@@ -4,7 +4,8 @@ import { parseInput } from '../lib/validation.js';
 import { idParam } from '../web/forms.js';
 import { iso } from '../api/json.js';
 import { requireApiUser } from './auth-middleware.js';
-import { passwordChangeSchema, preferencesSchema, registerSchema, tokenCreateSchema, tokenNameSchema } from './schema.js';
+import { auditContext } from './lifecycle-routes.js';
+import { passwordChangeSchema, preferencesSchema, tokenCreateSchema, tokenNameSchema } from './schema.js';
 import type { AccountsService } from './service.js';
 import type { User } from './users-repo.js';
 import type { ApiToken } from './tokens-repo.js';
@@ -17,10 +18,7 @@ export function accountsApi(deps: { accounts: AccountsService; tokenLimit: Reque
   const { accounts } = deps;
   const router = Router();
 
-  router.post('/register', async (req, res) => {
-    const user = await accounts.register(parseInput(registerSchema, req.body));
-    res.status(201).json({ user: { id: user.id, email: user.email, role: user.role } });
-  });
+  // POST /register is answered by lifecycle-api.ts (it must not tell whether an address is taken).
 
   // Credentials in, a token out (shown once). Also usable from a logged-in session with just a name.
   router.post('/tokens', ...deps.tokenLimit, async (req, res) => {
@@ -34,7 +32,7 @@ export function accountsApi(deps: { accounts: AccountsService; tokenLimit: Reque
       userId = (await accounts.authenticate(input)).id;
       name = input.name;
     }
-    res.status(201).json(await accounts.createToken(userId, name));
+    res.status(201).json(await accounts.createToken(userId, name, { ...auditContext(req), actorUserId: userId }));
   });
 
   router.get('/tokens', requireApiUser, async (req, res) => {
@@ -42,7 +40,7 @@ export function accountsApi(deps: { accounts: AccountsService; tokenLimit: Reque
   });
 
   router.delete('/tokens/:id', requireApiUser, async (req, res) => {
-    await accounts.revokeToken(req.user!.id, idParam(req));
+    await accounts.revokeToken(req.user!.id, idParam(req), auditContext(req));
     res.status(204).end();
   });
 
@@ -55,7 +53,7 @@ export function accountsApi(deps: { accounts: AccountsService; tokenLimit: Reque
   });
 
   router.put('/me/password', requireApiUser, async (req, res) => {
-    await accounts.changePassword(req.user!, parseInput(passwordChangeSchema, req.body), req.authVia === 'session' ? req.sessionID : undefined);
+    await accounts.changePassword(req.user!, parseInput(passwordChangeSchema, req.body), req.authVia === 'session' ? req.sessionID : undefined, auditContext(req));
     res.status(204).end();
   });
 

@@ -95,3 +95,37 @@ export function credentialRateLimit(options: CredentialLimiterOptions): RequestH
     }),
   ];
 }
+
+export type RequestLimiterOptions = { knex: Knex; clock: Clock; name: string; perEmail: number; perAddress: number; windowMs: number };
+
+/**
+ * For requests that cost something whatever their outcome (a "forgot password" mail): every request
+ * counts, per email whatever the address (one mailbox is not flooded from many addresses) and per address.
+ */
+export function requestRateLimit(options: RequestLimiterOptions): RequestHandler[] {
+  const common = {
+    windowMs: options.windowMs,
+    standardHeaders: 'draft-8' as const,
+    legacyHeaders: false,
+    validate: { xForwardedForHeader: false },
+    handler: (_req: Request, _res: unknown, next: (err: unknown) => void, opts: { windowMs: number }) => {
+      next(new AppError(429, 'rate_limited', 'errors.rate_limited', undefined, { minutes: Math.ceil(opts.windowMs / 60_000) }));
+    },
+  };
+  return [
+    rateLimit({
+      ...common,
+      limit: options.perEmail,
+      // Requests without an email are left to the schema (and still count per address).
+      skip: (req) => emailOf(req) === '',
+      keyGenerator: (req) => emailOf(req),
+      store: new DbRateLimitStore(options.knex, options.clock, `${options.name}:email:`),
+    }),
+    rateLimit({
+      ...common,
+      limit: options.perAddress,
+      keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
+      store: new DbRateLimitStore(options.knex, options.clock, `${options.name}:ip:`),
+    }),
+  ];
+}

@@ -1,4 +1,5 @@
-// Account pages: register, login, logout, language, the account page (preferences, password, tokens).
+// Account pages: register, login, logout, language, the account page (preferences, password, email,
+// tokens). Forgot/reset password, verification and deletion are in lifecycle-routes.ts.
 import { Router, type Request, type RequestHandler } from 'express';
 import { promisify } from 'node:util';
 import { parseInput } from '../lib/validation.js';
@@ -8,7 +9,9 @@ import { flash } from '../web/flash.js';
 import { idParam, renderFormError } from '../web/forms.js';
 import { renderPage } from '../web/render.js';
 import { requirePageUser, safeNext } from './auth-middleware.js';
-import { loginSchema, passwordChangeFormSchema, preferencesSchema, registerFormSchema, tokenNameSchema } from './schema.js';
+import { emailChangeSchema, loginSchema, passwordChangeFormSchema, preferencesSchema, registerFormSchema, tokenNameSchema } from './schema.js';
+import { auditContext, lifecycleRoutes, type LifecycleLimits } from './lifecycle-routes.js';
+import type { LifecycleService } from './lifecycle-service.js';
 import type { AccountsService } from './service.js';
 import type { SiteSettingsRepo } from './site-settings.js';
 import type { User } from './users-repo.js';
@@ -25,16 +28,23 @@ async function logIn(req: Request, user: User) {
   req.user = user;
 }
 
-export function accountRoutes(deps: { accounts: AccountsService; settings: SiteSettingsRepo; loginLimit: RequestHandler[] }) {
-  const { accounts, settings } = deps;
+export function accountRoutes(deps: {
+  accounts: AccountsService;
+  settings: SiteSettingsRepo;
+  loginLimit: RequestHandler[];
+  lifecycle: LifecycleService;
+  lifecycleLimits: LifecycleLimits;
+}) {
+  const { accounts, settings, lifecycle } = deps;
   const router = Router();
+  router.use(lifecycleRoutes({ lifecycle, limits: deps.lifecycleLimits }));
 
   router.get('/', (req, res) => res.redirect(303, req.user ? HOME_PATH : '/login'));
 
   router.get('/login', async (req, res) => {
     if (req.user) return res.redirect(303, HOME_PATH);
     const { registrationOpen } = await settings.get();
-    await renderPage(req, res, 'accounts/login', { title: req.t('login.title'), next: safeNext(req.query.next, ''), registrationOpen });
+    await renderPage(req, res, 'accounts/login', { title: req.t('login.title'), next: safeNext(req.query.next, ''), registrationOpen, mailConfigured: lifecycle.mailConfigured });
   });
 
   router.post('/login', ...deps.loginLimit, async (req, res) => {
@@ -46,7 +56,7 @@ export function accountRoutes(deps: { accounts: AccountsService; settings: SiteS
       res.redirect(303, next);
     } catch (err) {
       const { registrationOpen } = await settings.get();
-      await renderFormError(req, res, err, 'accounts/login', { title: req.t('login.title'), next, registrationOpen });
+      await renderFormError(req, res, err, 'accounts/login', { title: req.t('login.title'), next, registrationOpen, mailConfigured: lifecycle.mailConfigured });
     }
   });
 
@@ -58,7 +68,13 @@ export function accountRoutes(deps: { accounts: AccountsService; settings: SiteS
 
   router.post('/register', async (req, res) => {
     try {
-      const user = await accounts.register(parseInput(registerFormSchema, req.body));
+      const outcome = await lifecycle.register(parseInput(registerFormSchema, req.body), req.language);
+      if (outcome.kind === 'pending') {
+        // A taken address, or any address while verification is required: the same answer.
+        flash(req, 'info', outcome.checkMail ? 'lifecycle.register.check_mail' : 'lifecycle.register.pending');
+        return res.redirect(303, '/login');
+      }
+      const user = outcome.user;
       await logIn(req, user);
       await accounts.recordLogin(user.id);
       flash(req, 'success', user.role === 'admin' ? 'flash.welcome_admin' : 'flash.welcome');
@@ -108,7 +124,7 @@ export function accountRoutes(deps: { accounts: AccountsService; settings: SiteS
   router.post('/account/password', requirePageUser, async (req, res) => {
     try {
       const input = parseInput(passwordChangeFormSchema, req.body);
-      await accounts.changePassword(req.user!, input, req.sessionID);
+      await accounts.changePassword(req.user!, input, req.sessionID, auditContext(req));
       flash(req, 'success', 'flash.password_changed');
       res.redirect(303, '/account');
     } catch (err) {
@@ -116,10 +132,20 @@ export function accountRoutes(deps: { accounts: AccountsService; settings: SiteS
     }
   });
 
+  router.post('/account/email', requirePageUser, async (req, res) => {
+    try {
+      const changed = await lifecycle.changeEmail(req.user!, parseInput(emailChangeSchema, req.body), req.language, auditContext(req));
+      flash(req, 'success', 'lifecycle.flash.email_changed', { email: changed.email });
+      res.redirect(303, '/account#email');
+    } catch (err) {
+      await renderFormError(req, res, err, 'accounts/account', await accountLocals(req, 'email'));
+    }
+  });
+
   router.post('/account/tokens', requirePageUser, async (req, res) => {
     try {
       const { name } = parseInput(tokenNameSchema, req.body);
-      const created = await accounts.createToken(req.user!.id, name);
+      const created = await accounts.createToken(req.user!.id, name, auditContext(req));
       req.session.newToken = { name: created.name, token: created.token };
       res.redirect(303, '/account#tokens');
     } catch (err) {
@@ -128,7 +154,7 @@ export function accountRoutes(deps: { accounts: AccountsService; settings: SiteS
   });
 
   router.post('/account/tokens/:id/revoke', requirePageUser, async (req, res) => {
-    await accounts.revokeToken(req.user!.id, idParam(req));
+    await accounts.revokeToken(req.user!.id, idParam(req), auditContext(req));
     flash(req, 'success', 'flash.token_revoked');
     res.redirect(303, '/account#tokens');
   });
@@ -142,6 +168,8 @@ export function accountRoutes(deps: { accounts: AccountsService; settings: SiteS
       tokens: await accounts.listTokens(user.id),
       languages: LANGUAGES.map((code) => ({ code, name: LANGUAGE_NAMES[code] })),
       timeZones: TIME_ZONES,
+      mailConfigured: lifecycle.mailConfigured,
+      verificationRequired: await lifecycle.verificationRequired(),
     };
   }
 

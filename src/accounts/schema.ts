@@ -75,9 +75,32 @@ export const adminUserPatchSchema = z
 export const siteSettingsPatchSchema = z
   .object({
     registrationOpen: z.boolean().optional(),
+    mustVerifyEmail: z.boolean().optional(),
     // The message for a wrong type only: min and max keep their own, which name the bound.
     logRetentionDays: z
       .preprocess(numericString, z.number({ error: (issue) => (issue.code === 'invalid_type' ? 'errors.whole_number' : undefined) }).int({ error: 'errors.whole_number' }).min(1).max(3650))
       .optional(),
   })
   .strict();
+
+export const forgotPasswordSchema = z.object({ email: emailSchema });
+
+export const resetPasswordSchema = z.object({
+  token: z.string().min(1, { error: 'errors.required' }).max(200),
+  newPassword: newPasswordSchema,
+});
+
+export const resetPasswordFormSchema = resetPasswordSchema
+  .extend({ newPasswordConfirm: z.string().optional() })
+  .refine((v) => v.newPassword === v.newPasswordConfirm, { path: ['newPasswordConfirm'], error: 'errors.passwords_differ' });
+
+export const emailChangeSchema = z.object({ currentPassword: givenPassword, email: emailSchema });
+
+export const accountDeleteSchema = z.object({ currentPassword: givenPassword });
+
+/** GET /api/v1/admin/audit and the audit page. */
+export const auditQuerySchema = z.object({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  action: z.string().trim().max(64).optional(),
+});

@@ -1,6 +1,6 @@
 // Accounts: registration, login, preferences, passwords and API tokens.
 import type { Knex } from 'knex';
-import { AppError, conflict, invalid, notFound } from '../lib/errors.js';
+import { AppError, invalid, notFound } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { generateApiToken, hashPassword, sha256Hex, verifyAgainstDecoy, verifyPassword, API_TOKEN_PREFIX } from '../lib/crypto.js';
 import { isUniqueViolation, usersRepo, type User } from './users-repo.js';
@@ -8,6 +8,7 @@ import { tokensRepo, type ApiToken } from './tokens-repo.js';
 import { sessionsRepo } from './session-store.js';
 import { siteSettingsRepo } from './site-settings.js';
 import type { Language } from '../lib/i18n.js';
+import { auditLog, type AuditContext } from './audit.js';
 
 export type AccountsDeps = { knex: Knex; clock?: Clock };
 
@@ -16,8 +17,13 @@ export function createAccountsService({ knex, clock = systemClock }: AccountsDep
   const tokens = tokensRepo(knex);
   const sessions = sessionsRepo(knex);
   const settings = siteSettingsRepo(knex);
+  const audit = auditLog(knex);
 
   return {
+    /**
+     * Creates an account. A taken email throws `email_taken` only after the same password hash a new
+     * account costs; callers turn it into the same answer as a success (lifecycle-service.ts).
+     */
     async register(input: { email: string; password: string }): Promise<User> {
       if (!(await settings.get()).registrationOpen) {
         throw new AppError(403, 'registration_closed', 'errors.registration_closed');
@@ -27,7 +33,7 @@ export function createAccountsService({ knex, clock = systemClock }: AccountsDep
       try {
         id = await users.insert({ email: input.email, passwordHash, now: clock.now() });
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('errors.email_taken', { email: { key: 'errors.email_taken' } });
+        if (isUniqueViolation(err)) throw new AppError(409, 'email_taken', 'errors.email_taken', { email: { key: 'errors.email_taken' } });
         throw err;
       }
       // The first user ever is the admin. Deciding by "lowest id" after the insert (not "no users"
@@ -61,18 +67,21 @@ export function createAccountsService({ knex, clock = systemClock }: AccountsDep
     },
 
     /** Changes the password and ends the user's other sessions. */
-    async changePassword(user: User, input: { currentPassword: string; newPassword: string }, keepSid?: string): Promise<void> {
+    async changePassword(user: User, input: { currentPassword: string; newPassword: string }, keepSid?: string, ctx: AuditContext = {}): Promise<void> {
       if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
         throw invalid({ currentPassword: { key: 'errors.current_password_wrong' } });
       }
       await users.update(user.id, { passwordHash: await hashPassword(input.newPassword) }, clock.now());
       await knex('sessions').where({ user_id: user.id }).whereNot({ sid: keepSid ?? '' }).delete();
+      await audit.record({ action: 'password.changed', targetType: 'user', targetId: user.id }, { actorUserId: user.id, ...ctx }, clock.now());
     },
 
-    async createToken(userId: number, name: string): Promise<{ id: number; name: string; token: string }> {
+    async createToken(userId: number, name: string, ctx: AuditContext = {}): Promise<{ id: number; name: string; token: string }> {
       const token = generateApiToken();
       const hint = token.slice(0, API_TOKEN_PREFIX.length + 4);
       const id = await tokens.insert({ userId, name, hash: sha256Hex(token), hint, now: clock.now() });
+      // The name and id only: never the token or its hint.
+      await audit.record({ action: 'token.created', targetType: 'api_token', targetId: id, detail: { name, userId } }, { actorUserId: userId, ...ctx }, clock.now());
       return { id, name, token };
     },
 
@@ -80,8 +89,9 @@ export function createAccountsService({ knex, clock = systemClock }: AccountsDep
       return tokens.listForUser(userId);
     },
 
-    async revokeToken(userId: number, tokenId: number): Promise<void> {
+    async revokeToken(userId: number, tokenId: number, ctx: AuditContext = {}): Promise<void> {
       if (!(await tokens.deleteForUser(userId, tokenId))) throw notFound();
+      await audit.record({ action: 'token.revoked', targetType: 'api_token', targetId: tokenId, detail: { userId } }, { actorUserId: userId, ...ctx }, clock.now());
     },
 
     /** The active user a bearer token belongs to, or undefined. */

@@ -5,11 +5,13 @@ import { z } from 'zod';
 export const siteSettingsSchema = z.object({
   registrationOpen: z.boolean(),
   logRetentionDays: z.number().int().min(1).max(3650),
+  /** QD's MustVerifyEmailEn: unverified users may log in but not create tasks or push registrations. */
+  mustVerifyEmail: z.boolean(),
 });
 
 export type SiteSettings = z.infer<typeof siteSettingsSchema>;
 
-export const DEFAULT_SITE_SETTINGS: SiteSettings = { registrationOpen: true, logRetentionDays: 365 };
+export const DEFAULT_SITE_SETTINGS: SiteSettings = { registrationOpen: true, logRetentionDays: 365, mustVerifyEmail: false };
 
 export function siteSettingsRepo(knex: Knex) {
   return {

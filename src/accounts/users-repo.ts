@@ -15,6 +15,8 @@ export type User = {
   createdAt: number;
   updatedAt: number;
   lastLoginAt: number | null;
+  /** When the address was proved by a mailed link; null: never (or changed since). */
+  emailVerifiedAt: number | null;
 };
 
 type UserRow = {
@@ -28,6 +30,7 @@ type UserRow = {
   created_at: number | string;
   updated_at: number | string;
   last_login_at: number | string | null;
+  email_verified_at: number | string | null;
 };
 
 function toUser(row: UserRow): User {
@@ -42,6 +45,7 @@ function toUser(row: UserRow): User {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     lastLoginAt: row.last_login_at === null ? null : Number(row.last_login_at),
+    emailVerifiedAt: row.email_verified_at == null ? null : Number(row.email_verified_at),
   };
 }
 
@@ -78,7 +82,7 @@ export function usersRepo(knex: Knex) {
 
     async update(
       id: number,
-      changes: Partial<Pick<User, 'role' | 'status' | 'locale' | 'timezone' | 'passwordHash' | 'lastLoginAt'>>,
+      changes: Partial<Pick<User, 'role' | 'status' | 'locale' | 'timezone' | 'passwordHash' | 'lastLoginAt' | 'email' | 'emailVerifiedAt'>>,
       now: number,
       trx: Knex = knex,
     ): Promise<void> {
@@ -89,6 +93,8 @@ export function usersRepo(knex: Knex) {
       if (changes.timezone !== undefined) row.timezone = changes.timezone;
       if (changes.passwordHash !== undefined) row.password_hash = changes.passwordHash;
       if (changes.lastLoginAt !== undefined) row.last_login_at = changes.lastLoginAt;
+      if (changes.email !== undefined) row.email = changes.email;
+      if (changes.emailVerifiedAt !== undefined) row.email_verified_at = changes.emailVerifiedAt;
       await trx<UserRow>('users').where({ id }).update(row);
     },
 

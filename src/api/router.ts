@@ -18,6 +18,8 @@ import { pushApi } from '../push/api.js';
 import type { PushService } from '../push/service.js';
 import type { PushSettingsService } from '../push/settings-service.js';
 import type { DigestJob } from '../push/digest-job.js';
+import { portabilityApi } from '../portability/api.js';
+import type { PortabilityService } from '../portability/service.js';
 
 export type ApiDeps = {
   accounts: AccountsService;
@@ -30,12 +32,15 @@ export type ApiDeps = {
   pushSettings: PushSettingsService;
   digests: DigestJob;
   clock: Clock;
+  portability: PortabilityService;
+  defaultTimezone: string;
 };
 
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
   // HAR imports arrive as JSON and may be large; everything else is small.
   router.use('/templates/import', express.json({ limit: '50mb' }));
+  router.use('/import', express.json({ limit: '50mb' }));
   router.use(express.json({ limit: '5mb' }));
   router.use(bearerUser(deps.accounts));
   router.use((req, res, next) => (req.authVia === 'session' ? csrf.csrfSynchronisedProtection(req, res, next) : next()));
@@ -44,6 +49,7 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(templatesApi(deps));
   router.use(tasksApi(deps));
   router.use(pushApi(deps));
+  router.use(portabilityApi(deps));
   router.use(notFoundHandler);
   return router;
 }

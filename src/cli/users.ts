@@ -6,6 +6,7 @@ import { hashPassword } from '../lib/crypto.js';
 import { usersRepo, isUniqueViolation } from '../accounts/users-repo.js';
 import { emailSchema, newPasswordSchema } from '../accounts/schema.js';
 import { CliError } from './backup.js';
+import { auditLog } from '../accounts/audit.js';
 
 function checked<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } } }, value: unknown, what: string): T {
   const result = schema.safeParse(value);
@@ -42,6 +43,7 @@ export async function resetPassword(knex: Knex, email: string, password: string,
     await usersRepo(trx).update(user.id, { passwordHash: hash }, now);
     await trx('sessions').where({ user_id: user.id }).delete();
     await trx('api_tokens').where({ user_id: user.id }).delete();
+    await auditLog(trx).record({ action: 'password.reset_cli', targetType: 'user', targetId: user.id }, {}, now);
   });
   return `Set a new password for ${user.email}; their sessions were ended and their API tokens revoked.`;
 }

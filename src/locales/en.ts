@@ -222,7 +222,7 @@ const en = {
     language_invalid: 'Choose English or 简体中文.',
     timezone_invalid: 'Must be a time zone such as Asia/Shanghai or Europe/Berlin.',
     registration_closed: 'Registration is closed on this site. Ask an admin for an account.',
-    email_taken: 'This email is already registered.',
+    email_taken: 'This email address cannot be used.',
     invalid_credentials: 'Wrong email or password.',
     account_disabled: 'This account is disabled. Ask an admin.',
     current_password_wrong: 'This is not your current password.',

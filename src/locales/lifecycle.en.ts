@@ -1,5 +1,94 @@
 // Texts of the 'lifecycle' section (their own file, so work on it does not collide with the main catalog).
-const lifecycleEn = {};
+const lifecycleEn = {
+  register: {
+    check_mail: 'Thanks. Check your mail to continue: we sent a message to that address.',
+    pending: 'Thanks. If you already have an account with this address, log in instead (or ask the admin to reset your password).',
+  },
+  login: { forgot_link: 'Forgot your password?' },
+  forgot: {
+    title: 'Forgot password',
+    intro: 'Enter the email address of your account. We will send you a link to set a new password; it works once, for one hour.',
+    submit: 'Send the link',
+    sent: 'If an account exists for that address, a link to set a new password is on its way. It works once, for one hour.',
+    not_configured: 'Password reset by mail is not available: mail is not set up on this server. Ask the admin to set a new password for you.',
+    back_to_login: 'Back to log in',
+  },
+  reset: {
+    title: 'Set a new password',
+    intro: 'Choose a new password. Every session and API token of your account will be ended.',
+    submit: 'Set the new password',
+    invalid: 'This link does not work (any more): it was used already, it expired, or it was mistyped.',
+    ask_again: 'Ask for a new link',
+  },
+  verify: {
+    banner: 'Please verify your email address {{email}}: until then you cannot create tasks or push registrations.',
+    resend: 'Send the link again',
+    status_verified: 'Verified.',
+    status_unverified: 'Not verified yet.',
+    send: 'Send a verification link',
+  },
+  email: {
+    title: 'Email address',
+    current: 'Your address: {{email}}',
+    new_email: 'New email address',
+    help: 'The new address must be verified again: we send it a link.',
+    submit: 'Change email',
+  },
+  delete: {
+    title: 'Delete account',
+    intro: 'Deleting your account removes all your tasks, templates, runs, push registrations, messages and settings. This cannot be undone.',
+    link: 'Delete my account…',
+    confirm: 'Type your password to confirm.',
+    submit: 'Delete my account and all my data',
+    cancel: 'Cancel',
+  },
+  flash: {
+    password_reset: 'Your new password is set. Every session and API token was ended: log in again.',
+    email_verified: 'Your email address {{email}} is verified.',
+    verification_sent: 'A verification link is on its way to {{email}}.',
+    email_changed: 'Your email address is now {{email}}. We sent a verification link to it.',
+    account_deleted: 'Your account and all its data were deleted.',
+  },
+  errors: {
+    email_not_verified: 'Verify your email address first: while this site requires it, unverified accounts cannot create tasks or push registrations.',
+    verify_link_invalid: 'This verification link does not work: it expired, was mistyped, or is for an address your account no longer has.',
+    reset_link_invalid: 'This link does not work (any more): it was used already, it expired, or it was mistyped.',
+    mail_not_configured: 'Mail is not set up on this server.',
+    email_unavailable: 'This email address cannot be used.',
+  },
+  settings: {
+    must_verify_email: 'Users must verify their email address',
+    must_verify_email_help: 'Unverified users can log in but cannot create tasks or push registrations until they click the link we mail them. New registrations then answer “check your mail”.',
+    must_verify_email_no_mail: 'Mail is not set up (MAIL_SMTP), so this setting has no effect until it is.',
+  },
+  audit: {
+    title: 'Audit log',
+    intro: 'Admin actions and security events, newest first.',
+    filter: 'Action',
+    all_actions: 'All actions',
+    apply: 'Filter',
+    at: 'When',
+    actor: 'By',
+    action: 'Action',
+    target: 'Target',
+    ip: 'Address',
+    detail: 'Detail',
+    system: 'system',
+    none: 'No entries.',
+    newer: '← Newest',
+    older: 'Older →',
+  },
+  mail: {
+    verify_subject: 'Verify your email address for Chime',
+    verify_body: 'Please confirm that {{email}} is your address by opening the link below. It works for 30 days.',
+    reset_subject: 'Set a new Chime password',
+    reset_body: 'Someone (hopefully you) asked to set a new password for the Chime account of {{email}}. Open the link below within one hour to choose one; it works once. If it was not you, ignore this mail.',
+    already_registered_subject: 'Your Chime account',
+    already_registered_body: 'Someone tried to register a new Chime account with {{email}}, which already has one. If it was you, log in — or set a new password with the link below. If not, ignore this mail.',
+    email_changed_subject: 'Your Chime email address was changed',
+    email_changed_body: 'The email address of your Chime account was changed from {{email}} to another one. If you did not do this, contact the admin of the site at once.',
+  },
+};
 
 export type LifecycleText = typeof lifecycleEn;
 export default lifecycleEn;

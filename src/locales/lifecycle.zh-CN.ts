@@ -1,6 +1,95 @@
 // 'lifecycle' 部分的文字（单独成文件）。
 import type { LifecycleText } from './lifecycle.en.js';
 
-const lifecycleZh: LifecycleText = {};
+const lifecycleZh: LifecycleText = {
+  register: {
+    check_mail: '谢谢。请查收邮件以继续：我们已向该地址发送了一封邮件。',
+    pending: '谢谢。如果你已有使用该地址的账号，请直接登录（或请管理员为你重置密码）。',
+  },
+  login: { forgot_link: '忘记密码？' },
+  forgot: {
+    title: '忘记密码',
+    intro: '输入你账号的邮箱地址。我们会发送一个设置新密码的链接；该链接只能使用一次，一小时内有效。',
+    submit: '发送链接',
+    sent: '如果该地址有对应的账号，设置新密码的链接已在路上。该链接只能使用一次，一小时内有效。',
+    not_configured: '无法通过邮件重置密码：本站未设置邮件。请联系管理员为你设置新密码。',
+    back_to_login: '返回登录',
+  },
+  reset: {
+    title: '设置新密码',
+    intro: '请选择新密码。你账号的所有会话和 API 令牌都将被终止。',
+    submit: '设置新密码',
+    invalid: '此链接无效：它已被使用、已过期或输入有误。',
+    ask_again: '重新获取链接',
+  },
+  verify: {
+    banner: '请验证你的邮箱地址 {{email}}：验证之前你无法创建任务或推送渠道。',
+    resend: '重新发送链接',
+    status_verified: '已验证。',
+    status_unverified: '尚未验证。',
+    send: '发送验证链接',
+  },
+  email: {
+    title: '邮箱地址',
+    current: '你的地址：{{email}}',
+    new_email: '新邮箱地址',
+    help: '新地址需要重新验证：我们会向它发送一个链接。',
+    submit: '更改邮箱',
+  },
+  delete: {
+    title: '删除账号',
+    intro: '删除账号将移除你的所有任务、模板、运行记录、推送渠道、消息和设置。此操作无法撤销。',
+    link: '删除我的账号…',
+    confirm: '请输入密码以确认。',
+    submit: '删除我的账号及全部数据',
+    cancel: '取消',
+  },
+  flash: {
+    password_reset: '新密码已设置。所有会话和 API 令牌均已终止：请重新登录。',
+    email_verified: '你的邮箱地址 {{email}} 已验证。',
+    verification_sent: '验证链接已发送至 {{email}}。',
+    email_changed: '你的邮箱地址已改为 {{email}}。我们已向它发送验证链接。',
+    account_deleted: '你的账号及其全部数据已删除。',
+  },
+  errors: {
+    email_not_verified: '请先验证邮箱地址：本站要求验证，未验证的账号无法创建任务或推送渠道。',
+    verify_link_invalid: '此验证链接无效：它已过期、输入有误，或对应的地址已不属于你的账号。',
+    reset_link_invalid: '此链接无效：它已被使用、已过期或输入有误。',
+    mail_not_configured: '本站未设置邮件。',
+    email_unavailable: '无法使用此邮箱地址。',
+  },
+  settings: {
+    must_verify_email: '用户必须验证邮箱地址',
+    must_verify_email_help: '未验证的用户可以登录，但在点击我们邮件中的链接之前无法创建任务或推送渠道。新注册将回答“请查收邮件”。',
+    must_verify_email_no_mail: '未设置邮件（MAIL_SMTP），设置邮件之前此选项不起作用。',
+  },
+  audit: {
+    title: '审计日志',
+    intro: '管理操作与安全事件，最新的在前。',
+    filter: '操作',
+    all_actions: '全部操作',
+    apply: '筛选',
+    at: '时间',
+    actor: '操作者',
+    action: '操作',
+    target: '对象',
+    ip: '地址',
+    detail: '详情',
+    system: '系统',
+    none: '没有记录。',
+    newer: '← 最新',
+    older: '更早 →',
+  },
+  mail: {
+    verify_subject: '验证你在 Chime 的邮箱地址',
+    verify_body: '请打开下面的链接，确认 {{email}} 是你的地址。链接 30 天内有效。',
+    reset_subject: '设置新的 Chime 密码',
+    reset_body: '有人（希望是你）请求为 {{email}} 的 Chime 账号设置新密码。请在一小时内打开下面的链接进行设置；链接只能使用一次。如果不是你，请忽略此邮件。',
+    already_registered_subject: '你的 Chime 账号',
+    already_registered_body: '有人尝试用 {{email}} 注册新的 Chime 账号，但该地址已有账号。如果是你，请直接登录，或用下面的链接设置新密码。如果不是你，请忽略此邮件。',
+    email_changed_subject: '你的 Chime 邮箱地址已更改',
+    email_changed_body: '你的 Chime 账号的邮箱地址已从 {{email}} 改为其他地址。如果不是你本人操作，请立即联系本站管理员。',
+  },
+};
 
 export default lifecycleZh;

@@ -1,5 +1,71 @@
 // Texts of the 'portability' section (their own file, so work on it does not collide with the main catalog).
-const portabilityEn = {};
+const portabilityEn = {
+  title: 'Your data',
+  link: 'Your data: export and import',
+  intro: 'Download your templates, tasks, push registrations and push settings as one file, and import such a file into this or another Chime.',
+  kind: { template: 'Template', task: 'Task', registration: 'Push registration', pushSettings: 'Push settings' },
+  export: {
+    title: 'Export',
+    what: 'The file holds your own templates (not public ones of others), your tasks with their schedules, retry, push settings and variables, your push registrations and your push settings. Run history is not included.',
+    secrets: 'Secret values (secret variables, secret defaults, channel tokens and keys) are left out unless you give a passphrase: then they are included, encrypted with it. Without the passphrase nobody can read them, not even you.',
+    passphrase: 'Passphrase for the secrets (optional)',
+    passphrase_confirm: 'Repeat the passphrase',
+    passphrase_help: 'At least 8 characters. Leave both empty to export without secrets.',
+    submit: 'Download the export',
+  },
+  import: {
+    title: 'Import',
+    what: 'Adds what a Chime export file holds to your account: everything gets new ids, tasks are linked to the imported templates and registrations, and a name you already use gets “(2)”.',
+    rule: 'A file that cannot be read (not JSON, not a Chime export, another version, a wrong passphrase) imports nothing. In a readable file, an object that is not valid is skipped and reported, and the others are imported. Tasks and registrations whose secrets are not imported are switched off until you enter them.',
+    file: 'Export file',
+    passphrase: 'Passphrase of the file',
+    passphrase_help: 'The one given at export. Without it, the secrets are left out.',
+    replace_settings: 'Replace my push settings with those of the file',
+    submit: 'Import',
+  },
+  report: {
+    title: 'Import finished',
+    secrets_restored: 'Secrets were restored with the passphrase.',
+    secrets_left_out: 'The file holds no secret values (it was exported without a passphrase): enter them again where listed below.',
+    secrets_no_passphrase: 'The file holds secrets, but no passphrase was given: they were not imported; enter them again where listed below.',
+    secrets_none: 'The file holds no secrets.',
+    created_templates_one: '{{count}} template imported',
+    created_templates_other: '{{count}} templates imported',
+    created_tasks_one: '{{count}} task imported',
+    created_tasks_other: '{{count}} tasks imported',
+    created_registrations_one: '{{count}} push registration imported',
+    created_registrations_other: '{{count}} push registrations imported',
+    renamed_from: '(was “{{name}}”)',
+    missing_secrets: 'Secrets not imported: {{names}}',
+    settings_imported: 'Push settings imported.',
+    settings_not_imported: 'Push settings not imported.',
+    skipped_one: '{{count}} object skipped',
+    skipped_other: '{{count}} objects skipped',
+    kind: 'Kind',
+    reason: 'Why',
+  },
+  reason: {
+    unknown_channel: 'The channel “{{channel}}” does not exist on this server.',
+    template_missing: 'Its template ({{template}} in the file) is not in the file.',
+    template_skipped: 'Its template ({{template}} in the file) was skipped.',
+    settings_kept: 'You already have push settings; they were kept (tick “Replace my push settings” to take the file’s).',
+  },
+  note: {
+    disabled_missing_secrets: 'Switched off: its secrets were not imported.',
+    registrations_dropped_one: '{{count}} push registration it chose was not imported and was left out of its settings.',
+    registrations_dropped_other: '{{count}} push registrations it chose were not imported and were left out of its settings.',
+  },
+  errors: {
+    bad_file: 'The file cannot be imported; nothing was changed.',
+    not_json: 'Is not a JSON file.',
+    not_export: 'Is not a Chime export file (format “chime-export”).',
+    version: 'Version {{version}} cannot be read here; this server reads version {{supported}}.',
+    wrong_passphrase: 'The passphrase does not open the secrets of this file; nothing was imported.',
+    passphrases_differ: 'The two passphrases differ.',
+    passphrase_in_url: 'Never put the passphrase in a URL (logs keep it): send it in the body of POST /api/v1/export.',
+    no_file: 'Choose an export file.',
+  },
+};
 
 export type PortabilityText = typeof portabilityEn;
 export default portabilityEn;

@@ -1,6 +1,72 @@
 // 'portability' 部分的文字（单独成文件）。
 import type { PortabilityText } from './portability.en.js';
 
-const portabilityZh: PortabilityText = {};
+const portabilityZh: PortabilityText = {
+  title: '我的数据',
+  link: '我的数据：导出与导入',
+  intro: '把你的模板、任务、推送注册和推送设置下载为一个文件，也可以把这样的文件导入本站或另一个 Chime。',
+  kind: { template: '模板', task: '任务', registration: '推送注册', pushSettings: '推送设置' },
+  export: {
+    title: '导出',
+    what: '文件包含你自己的模板（不含他人的公开模板）、任务及其计划、重试、推送设置和变量、你的推送注册以及推送设置。不包含运行记录。',
+    secrets: '机密值（机密变量、机密默认值、渠道的令牌和密钥）默认不导出；填写口令后，它们会用该口令加密后写入文件。没有口令，任何人都无法读取，包括你自己。',
+    passphrase: '机密的口令（可选）',
+    passphrase_confirm: '再次输入口令',
+    passphrase_help: '至少 8 个字符。两栏都留空则导出时不含机密。',
+    submit: '下载导出文件',
+  },
+  import: {
+    title: '导入',
+    what: '把 Chime 导出文件中的内容加入你的账户：所有对象都会获得新的 ID，任务会关联到导入的模板和推送注册，与已有名称重复时会加上“(2)”。',
+    rule: '无法读取的文件（不是 JSON、不是 Chime 导出文件、版本不同、口令错误）不会导入任何内容。可读取的文件中，无效的对象会被跳过并列出，其余照常导入。未导入机密的任务和推送注册会被停用，直到你重新填写。',
+    file: '导出文件',
+    passphrase: '文件的口令',
+    passphrase_help: '导出时填写的口令。不填则不导入机密。',
+    replace_settings: '用文件中的推送设置替换我的推送设置',
+    submit: '导入',
+  },
+  report: {
+    title: '导入完成',
+    secrets_restored: '已用口令恢复机密。',
+    secrets_left_out: '文件不含机密值（导出时未填口令）：请在下列位置重新填写。',
+    secrets_no_passphrase: '文件含有机密，但未提供口令：机密未导入，请在下列位置重新填写。',
+    secrets_none: '文件不含机密。',
+    created_templates_one: '已导入 {{count}} 个模板',
+    created_templates_other: '已导入 {{count}} 个模板',
+    created_tasks_one: '已导入 {{count}} 个任务',
+    created_tasks_other: '已导入 {{count}} 个任务',
+    created_registrations_one: '已导入 {{count}} 个推送注册',
+    created_registrations_other: '已导入 {{count}} 个推送注册',
+    renamed_from: '（原名“{{name}}”）',
+    missing_secrets: '未导入的机密：{{names}}',
+    settings_imported: '已导入推送设置。',
+    settings_not_imported: '未导入推送设置。',
+    skipped_one: '跳过了 {{count}} 个对象',
+    skipped_other: '跳过了 {{count}} 个对象',
+    kind: '类型',
+    reason: '原因',
+  },
+  reason: {
+    unknown_channel: '本站没有“{{channel}}”渠道。',
+    template_missing: '它的模板（文件中的 {{template}}）不在文件中。',
+    template_skipped: '它的模板（文件中的 {{template}}）被跳过了。',
+    settings_kept: '你已有推送设置，已保留（勾选“用文件中的推送设置替换”可改用文件中的）。',
+  },
+  note: {
+    disabled_missing_secrets: '已停用：它的机密未导入。',
+    registrations_dropped_one: '它选择的 {{count}} 个推送注册未导入，已从其设置中移除。',
+    registrations_dropped_other: '它选择的 {{count}} 个推送注册未导入，已从其设置中移除。',
+  },
+  errors: {
+    bad_file: '该文件无法导入，未做任何更改。',
+    not_json: '不是 JSON 文件。',
+    not_export: '不是 Chime 导出文件（格式“chime-export”）。',
+    version: '无法读取版本 {{version}}；本站读取版本 {{supported}}。',
+    wrong_passphrase: '该口令无法打开此文件的机密，未导入任何内容。',
+    passphrases_differ: '两次输入的口令不一致。',
+    passphrase_in_url: '不要把口令放在 URL 中（日志会记录）：请放在 POST /api/v1/export 的请求体中发送。',
+    no_file: '请选择导出文件。',
+  },
+};
 
 export default portabilityZh;

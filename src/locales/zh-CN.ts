@@ -224,7 +224,7 @@ const zhCN: Catalog = {
     language_invalid: '请选择 English 或 简体中文。',
     timezone_invalid: '必须是时区名称，例如 Asia/Shanghai 或 Europe/Berlin。',
     registration_closed: '本站已关闭注册。请联系管理员开通账户。',
-    email_taken: '该邮箱已注册。',
+    email_taken: '无法使用此邮箱地址。',
     invalid_credentials: '邮箱或密码错误。',
     account_disabled: '该账户已被禁用，请联系管理员。',
     current_password_wrong: '当前密码不正确。',

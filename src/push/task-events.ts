@@ -8,8 +8,7 @@ import type { Task, TaskWrite } from '../tasks/repo.js';
 import { alertMessage, type AlertFacts } from './alert-message.js';
 import { pushForRun } from './alert-rules.js';
 import { enqueue } from './outbox-repo.js';
-import { pushSettingsRepo } from './settings-repo.js';
-import { effectiveSettings } from './settings-schema.js';
+import { DEFAULT_PUSH_DEFAULTS, effectiveSettings, pushDefaultsSchema } from './settings-schema.js';
 
 export type FinishedRunFacts = {
   id: number;
@@ -23,7 +22,8 @@ export type FinishedRunFacts = {
   failedStep: number | null;
 };
 
-export type RunOwner = { email: string; locale: string | null; timezone: string | null };
+/** The run's owner as the task was read with it; `pushDefaults` is their saved defaults (JSON) or null. */
+export type RunOwner = { email: string; locale: string | null; timezone: string | null; pushDefaults: string | null };
 
 export type TaskEventsConfig = { defaultTimezone: string; baseUrl?: string };
 
@@ -37,7 +37,8 @@ export async function queueRunPush(
   input: { task: Task; changes: TaskWrite; run: FinishedRunFacts; owner: RunOwner },
 ): Promise<boolean> {
   const { task, changes, run, owner } = input;
-  const settings = effectiveSettings((await pushSettingsRepo(trx).get(task.userId)).defaults, task.push.override);
+  const defaults = owner.pushDefaults === null ? DEFAULT_PUSH_DEFAULTS : pushDefaultsSchema.parse(JSON.parse(owner.pushDefaults));
+  const settings = effectiveSettings(defaults, task.push.override);
   const consecutiveFailures = changes.consecutiveFailures ?? task.consecutiveFailures;
   const outcome = pushForRun({
     settings,

@@ -119,3 +119,65 @@ export function runsRepo(knex: Knex) {
 }
 
 export type RunsRepo = ReturnType<typeof runsRepo>;
+
+/** A run as the charts draw it. */
+export type ChartRunRow = { id: number; taskId: number; status: RunStatus; startedAt: number; durationMs: number | null };
+
+/** Read-only queries for the charts: a page's worth of tasks at once, never one query per task. */
+export function runChartQueries(knex: Knex) {
+  return {
+    /**
+     * The last `perTask` runs of each task, newest first: one statement, a UNION ALL of one small
+     * range read per task on the (task_id, id) index, so the cost follows the page, not the history.
+     * The owner is checked on the rows, not in SQL: with `user_id = ?` in the WHERE, SQLite walks the
+     * (user_id, id) index through every run of the user instead (40 ms for 30,000 runs, not 2).
+     */
+    async recentForTasks(userId: number, taskIds: number[], perTask: number): Promise<ChartRunRow[]> {
+      if (taskIds.length === 0) return [];
+      const one = (taskId: number, i: number) =>
+        knex
+          .select('*')
+          .from(
+            knex('task_runs')
+              .select('id', 'task_id', 'user_id', 'status', 'started_at', 'duration_ms')
+              .where({ task_id: taskId })
+              .orderBy('id', 'desc')
+              .limit(perTask)
+              .as(`r${i}`),
+          );
+      const [first, ...rest] = taskIds.map(one);
+      const rows = (await (rest.length ? first!.unionAll(rest) : first!)) as Pick<Row, 'id' | 'task_id' | 'user_id' | 'status' | 'started_at' | 'duration_ms'>[];
+      return rows.filter((r) => Number(r.user_id) === userId).map((r) => ({
+        id: Number(r.id),
+        taskId: Number(r.task_id),
+        status: r.status as RunStatus,
+        startedAt: Number(r.started_at),
+        durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+      }));
+    },
+
+    /** Finished runs per task and outcome since `since` (index task_runs_task_finished; the owner checked on the rows, as above). */
+    async outcomesSince(userId: number, taskIds: number[], since: number): Promise<Map<number, { success: number; failure: number }>> {
+      const out = new Map<number, { success: number; failure: number }>();
+      if (taskIds.length === 0) return out;
+      const rows = (await knex('task_runs')
+        .select('task_id', 'status')
+        .count({ n: '*' })
+        .select('user_id')
+        .whereIn('task_id', taskIds)
+        .andWhere('finished_at', '>=', since)
+        .groupBy('task_id', 'user_id', 'status')) as { task_id: number | string; user_id: number | string; status: string; n: number | string }[];
+      for (const row of rows) {
+        // No status filter in SQL: with one, SQLite reads by the status index instead of (task_id, finished_at).
+        if (Number(row.user_id) !== userId || (row.status !== 'success' && row.status !== 'failure' && row.status !== 'lost')) continue;
+        const entry = out.get(Number(row.task_id)) ?? { success: 0, failure: 0 };
+        if (row.status === 'success') entry.success += Number(row.n);
+        else entry.failure += Number(row.n);
+        out.set(Number(row.task_id), entry);
+      }
+      return out;
+    },
+  };
+}
+
+export type RunChartQueries = ReturnType<typeof runChartQueries>;

@@ -3,13 +3,27 @@
 import { Router, type Request } from 'express';
 import { AppError } from '../lib/errors.js';
 import { flash } from '../web/flash.js';
-import { renderPage } from '../web/render.js';
+import { renderPage, requestNow } from '../web/render.js';
+import { formatDuration, sparkline, type ChartRun } from '../web/charts.js';
+import type { Translate } from '../lib/i18n.js';
+import type { ChartRunRow, RunChartQueries } from '../runs/repo.js';
+import type { DashboardQueries, SetupProgress, Task } from './repo.js';
 import { requirePageUser } from '../accounts/auth-middleware.js';
 import type { RunsService } from '../runs/service.js';
 import { scheduleSchema } from './schema.js';
 import { scheduleFromForm } from './form.js';
 import { TASKS_PAGE_SIZE, type TasksService } from './service.js';
 import type { User } from '../accounts/users-repo.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The first-run checklist: dismissed by the user, or complete (then it is not asked for again). */
+    setupChecklist?: 'dismissed' | 'done';
+  }
+}
+
+const SPARK_RUNS = 30;
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 
 const STATUSES = ['enabled', 'disabled', 'failing'] as const;
 type Status = (typeof STATUSES)[number];
@@ -25,8 +39,53 @@ function idsOf(body: Record<string, unknown>): number[] {
   return [body.ids ?? []].flat().map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
 }
 
-export function dashboardRoutes({ tasks, runs }: { tasks: TasksService; runs: RunsService }) {
+/** A run as a bar of a chart, with its tooltip: "#12 · Failed · 1.2 s · Nov 21, 2026, 8:00 AM". */
+export function chartRun(t: Translate, formatTime: (ms: number) => string, run: Pick<ChartRunRow, 'id' | 'status' | 'startedAt' | 'durationMs'>): ChartRun {
+  const parts = [`#${run.id}`, t('runs.status_' + run.status), run.durationMs === null ? '' : formatDuration(run.durationMs), formatTime(run.startedAt)];
+  return { status: run.status, durationMs: run.durationMs, label: parts.filter(Boolean).join(' · ') };
+}
+
+/** Each task's sparkline (last 30 runs) and its 7-day success rate in words. No tooltip per run: 1,500 formatted dates cost more than the rest of the page. */
+function taskCharts(t: Translate, items: Task[], recent: ChartRunRow[], week: Map<number, { success: number; failure: number }>) {
+  const byTask = new Map<number, ChartRunRow[]>();
+  for (const run of recent) {
+    const list = byTask.get(run.taskId);
+    if (list) list.push(run);
+    else byTask.set(run.taskId, [run]);
+  }
+  return new Map(
+    items.map((task) => {
+      const runs = (byTask.get(task.id) ?? []).sort((a, b) => a.id - b.id);
+      const failed = runs.filter((r) => r.status === 'failure' || r.status === 'lost').length;
+      const last = runs.at(-1);
+      const summary = runs.length
+        ? t('ui.chart.spark_summary', { count: runs.length, success: runs.filter((r) => r.status === 'success').length, failure: failed, last: t('runs.status_' + last!.status) })
+        : t('ui.chart.no_runs');
+      const w = week.get(task.id);
+      const total = w ? w.success + w.failure : 0;
+      const rate = total ? t('ui.dashboard.rate_7d', { percent: Math.floor((w!.success / total) * 100), success: w!.success, total }) : t('ui.dashboard.rate_7d_none');
+      return [task.id, { svg: runs.length ? sparkline(runs.map((r) => ({ status: r.status, durationMs: r.durationMs, label: '' })), { summary, slots: SPARK_RUNS }) : '', rate, failing: total > 0 && w!.failure > 0 }];
+    }),
+  );
+}
+
+/**
+ * `charts`: the runs for the sparklines and success rates; `setup`: the first-run checklist. Both
+ * optional: without them the page shows neither.
+ */
+export function dashboardRoutes({ tasks, runs, charts, setup }: { tasks: TasksService; runs: RunsService; charts?: RunChartQueries; setup?: DashboardQueries }) {
   const router = Router();
+
+  /** The checklist while it is neither dismissed nor complete; once complete it is not read again. */
+  async function checklist(req: Request): Promise<SetupProgress | undefined> {
+    if (!setup || req.session.setupChecklist) return undefined;
+    const progress = await setup.setupProgress(req.user!.id);
+    if (Object.values(progress).every(Boolean)) {
+      req.session.setupChecklist = 'done';
+      return undefined;
+    }
+    return progress;
+  }
 
   /**
    * Push on or off for the user's tasks among `ids`, each keeping its override. An override that no
@@ -52,13 +111,22 @@ export function dashboardRoutes({ tasks, runs }: { tasks: TasksService; runs: Ru
 
   router.get('/tasks', async (req, res) => {
     const filters = filtersOf(req.query);
-    const [{ items, total }, groups] = await Promise.all([tasks.page(req.user!, filters), tasks.groups(req.user!)]);
-    const lastRuns = new Map((await runs.lastRuns(items.flatMap((t) => (t.lastRunId ? [t.lastRunId] : [])))).map((r) => [r.id, r]));
+    const user = req.user!;
+    const [{ items, total }, groups, progress] = await Promise.all([tasks.page(user, filters), tasks.groups(user), checklist(req)]);
+    const ids = items.map((t) => t.id);
+    const [last, recent, week] = await Promise.all([
+      runs.lastRuns(items.flatMap((t) => (t.lastRunId ? [t.lastRunId] : []))),
+      charts ? charts.recentForTasks(user.id, ids, SPARK_RUNS) : [],
+      charts ? charts.outcomesSince(user.id, ids, requestNow(res) - WEEK_MS) : new Map<number, { success: number; failure: number }>(),
+    ]);
+    const lastRuns = new Map(last.map((r) => [r.id, r]));
     const query = new URLSearchParams(Object.entries({ group: filters.group ?? '', status: filters.status ?? '' }).filter(([, v]) => v !== '')).toString();
     await renderPage(req, res, 'tasks/list', {
       title: req.t('tasks.title'),
       tasks: items,
       lastRuns,
+      charts: charts ? taskCharts(req.t, items, recent, week) : new Map(),
+      progress,
       groups,
       filters,
       total,
@@ -66,6 +134,11 @@ export function dashboardRoutes({ tasks, runs }: { tasks: TasksService; runs: Ru
       query,
       back: req.originalUrl,
     });
+  });
+
+  router.post('/tasks/checklist/dismiss', (req, res) => {
+    req.session.setupChecklist = 'dismissed';
+    res.redirect(303, '/tasks');
   });
 
   router.post('/tasks/bulk', async (req, res) => {

@@ -168,14 +168,21 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
      * one) read in the same statement: a run reads its task once at the start and again only if
      * the task was edited meanwhile.
      */
-    async findForRun(id: number): Promise<{ task: Task; ownerTimezone: string | null; owner: { email: string; locale: string | null; timezone: string | null } } | undefined> {
+    /**
+     * A task with what its run needs of its owner — time zone, language and email, and their push
+     * defaults (JSON, null when never saved) — in one query.
+     */
+    async findForRun(id: number): Promise<{ task: Task; ownerTimezone: string | null; owner: { email: string; locale: string | null; timezone: string | null; pushDefaults: string | null } } | undefined> {
       const row = (await knex('tasks')
         .leftJoin('users', 'users.id', 'tasks.user_id')
+        .leftJoin('push_settings', 'push_settings.user_id', 'tasks.user_id')
         .where('tasks.id', id)
-        .first('tasks.*', { owner_timezone: 'users.timezone', owner_email: 'users.email', owner_locale: 'users.locale' })) as
-        | (Row & { owner_timezone: string | null; owner_email: string | null; owner_locale: string | null })
+        .first('tasks.*', { owner_timezone: 'users.timezone', owner_email: 'users.email', owner_locale: 'users.locale', owner_push_defaults: 'push_settings.defaults' })) as
+        | (Row & { owner_timezone: string | null; owner_email: string | null; owner_locale: string | null; owner_push_defaults: string | null })
         | undefined;
-      return row && { task: toTask(row), ownerTimezone: row.owner_timezone, owner: { email: row.owner_email ?? '', locale: row.owner_locale, timezone: row.owner_timezone } };
+      if (!row) return undefined;
+      const owner = { email: row.owner_email ?? '', locale: row.owner_locale, timezone: row.owner_timezone, pushDefaults: row.owner_push_defaults };
+      return { task: toTask(row), ownerTimezone: row.owner_timezone, owner };
     },
 
     async listForUser(userId: number, limit = 1000): Promise<Task[]> {
@@ -237,3 +244,27 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
 }
 
 export type TasksRepo = ReturnType<typeof tasksRepo>;
+
+/** What a new user has set up so far: the dashboard's first-run checklist. */
+export type SetupProgress = { template: boolean; task: boolean; channel: boolean; digest: boolean };
+
+/** Read-only queries for the dashboard that look beyond tasks. */
+export function dashboardQueries(knex: Knex) {
+  return {
+    /** One statement of four indexed existence checks (each table's user_id index or primary key). */
+    async setupProgress(userId: number): Promise<SetupProgress> {
+      const row = (await knex
+        .select({
+          template: knex('templates').select(knex.raw('1')).where({ user_id: userId }).limit(1),
+          task: knex('tasks').select(knex.raw('1')).where({ user_id: userId }).limit(1),
+          channel: knex('push_registrations').select(knex.raw('1')).where({ user_id: userId }).limit(1),
+          digest: knex('push_settings').select('digest_enabled').where({ user_id: userId }).limit(1),
+        })
+        .first()) as Record<keyof SetupProgress, unknown> | undefined;
+      const yes = (v: unknown) => v !== null && v !== undefined && Number(v) === 1;
+      return { template: yes(row?.template), task: yes(row?.task), channel: yes(row?.channel), digest: yes(row?.digest) };
+    },
+  };
+}
+
+export type DashboardQueries = ReturnType<typeof dashboardQueries>;

@@ -23,6 +23,27 @@ import type { PushSettingsService } from '../push/settings-service.js';
 import type { PushService } from '../push/service.js';
 import { EVENT_SWITCHES, idsFromForm, numberOrText, on, registrationChoices } from '../push/settings-routes.js';
 import type { Translate } from '../lib/i18n.js';
+import { formatDuration, runChart } from '../web/charts.js';
+import type { Run } from '../runs/repo.js';
+import { chartRun } from './dashboard-routes.js';
+
+/** The task page's chart of the runs it lists (oldest on the left), with its text alternative. */
+function recentRunsChart(t: Translate, formatTime: (ms: number) => string, newestFirst: Run[]): string {
+  const runs = [...newestFirst].reverse();
+  if (runs.length === 0) return '';
+  const longest = Math.max(0, ...runs.map((r) => r.durationMs ?? 0));
+  const first = formatTime(runs[0]!.startedAt);
+  const last = formatTime(runs.at(-1)!.startedAt);
+  const summary = t('ui.chart.task_summary', {
+    count: runs.length,
+    from: first,
+    to: last,
+    success: runs.filter((r) => r.status === 'success').length,
+    failure: runs.filter((r) => r.status === 'failure' || r.status === 'lost').length,
+    longest: formatDuration(longest),
+  });
+  return runChart(runs.map((r) => chartRun(t, formatTime, r)), { summary, longestLabel: t('ui.chart.longest', { duration: formatDuration(longest) }), first, last });
+}
 
 type Body = Record<string, unknown>;
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -238,6 +259,7 @@ export function taskRoutes(deps: { tasks: TasksService; templates: TemplatesServ
         stored: storedHints(task, template),
         persisted: Object.fromEntries(Object.entries(task.persisted).map(([k, v]) => [k, secretNames(template).has(k) ? maskSecret(v) : v])),
         runs: page.slice(0, RUNS_PAGE_SIZE),
+        chart: recentRunsChart(req.t, res.locals.formatTime as (ms: number) => string, page.slice(0, RUNS_PAGE_SIZE)),
         nextBefore: page.length > RUNS_PAGE_SIZE ? page[RUNS_PAGE_SIZE - 1]!.id : undefined,
         before,
         panel: await pushPanel(req, task, form),

@@ -23,6 +23,43 @@ export function timeFormatter(language: string, timeZone: string) {
   return (ms: number | null | undefined) => (ms == null ? '' : format.format(new Date(ms)));
 }
 
+const RELATIVE_STEPS: [number, Intl.RelativeTimeFormatUnit][] = [[60, 'second'], [60, 'minute'], [24, 'hour'], [30, 'day'], [12, 'month']];
+
+/**
+ * "3 min ago", "in 2 hr", "yesterday" in the reader's language, relative to `now`. Under 45 seconds
+ * either way reads "now": a page is not reloaded every second.
+ */
+export function relativeTimeFormatter(language: string, now: number) {
+  const format = new Intl.RelativeTimeFormat(language, { numeric: 'auto', style: 'short' });
+  return (ms: number | null | undefined): string => {
+    if (ms == null) return '';
+    let value = (ms - now) / 1000;
+    if (Math.abs(value) < 45) return format.format(0, 'second');
+    for (const [size, unit] of RELATIVE_STEPS) {
+      if (Math.abs(value) < size) return format.format(Math.round(value), unit);
+      value /= size;
+    }
+    return format.format(Math.round(value), 'year');
+  };
+}
+
+/** The request's "now": the app's clock when it put one in res.locals, else the system's. */
+export function requestNow(res: Response): number {
+  return typeof res.locals.now === 'number' ? res.locals.now : Date.now();
+}
+
+/**
+ * The time helpers every view gets: `formatTime` (absolute, from app.ts), `relativeTime`, and
+ * `isoTime` for <time datetime>. views/partials/time.ejs puts the three together.
+ */
+function timeLocals(req: Request, res: Response) {
+  const lang = req.language ?? 'en';
+  return {
+    relativeTime: (res.locals.relativeTime as unknown) ?? relativeTimeFormatter(lang, requestNow(res)),
+    isoTime: (ms: number) => new Date(ms).toISOString(),
+  };
+}
+
 export async function renderPage(
   req: Request,
   res: Response,
@@ -32,6 +69,7 @@ export async function renderPage(
 ): Promise<void> {
   const common = {
     ...res.locals,
+    ...timeLocals(req, res),
     // Errors raised before the language was chosen still render (in English).
     t: req.t ?? translator('en'),
     lang: req.language ?? 'en',
@@ -50,6 +88,6 @@ export async function renderPage(
 
 /** Renders a view without the layout: a fragment for htmx to swap in. */
 export async function renderPartial(req: Request, res: Response, view: string, locals: Record<string, unknown>): Promise<void> {
-  const html = await renderFile(view, { ...res.locals, t: req.t ?? translator('en'), lang: req.language ?? 'en', user: req.user, values: {}, errors: {}, ...locals });
+  const html = await renderFile(view, { ...res.locals, ...timeLocals(req, res), t: req.t ?? translator('en'), lang: req.language ?? 'en', user: req.user, values: {}, errors: {}, ...locals });
   res.type('html').send(html);
 }

@@ -126,11 +126,11 @@ for (const dialect of DIALECTS) {
 
     it('reads and saves the site settings', async () => {
       const settings = () => api(app.url, 'GET', '/admin/settings', { token: admin.token });
-      assert.deepEqual((await settings()).body, { registrationOpen: true, logRetentionDays: 365 });
+      assert.deepEqual((await settings()).body, { registrationOpen: true, logRetentionDays: 365, mustVerifyEmail: false });
       const saved = await api(app.url, 'PUT', '/admin/settings', { token: admin.token, body: { logRetentionDays: 30 } });
       assert.equal(saved.status, 200);
-      assert.deepEqual(saved.body, { registrationOpen: true, logRetentionDays: 30 });
-      assert.deepEqual((await settings()).body, { registrationOpen: true, logRetentionDays: 30 });
+      assert.deepEqual(saved.body, { registrationOpen: true, logRetentionDays: 30, mustVerifyEmail: false });
+      assert.deepEqual((await settings()).body, { registrationOpen: true, logRetentionDays: 30, mustVerifyEmail: false });
       await api(app.url, 'PUT', '/admin/settings', { token: admin.token, body: { logRetentionDays: 365 } });
     });
 
@@ -149,7 +149,7 @@ for (const dialect of DIALECTS) {
         assertApiError(res, 400, { code: 'invalid_input', fields: { logRetentionDays: message } });
       }
       assertApiError(await put({ registrationOpen: false, colour: 'blue' }), 400, { code: 'invalid_input', fields: { colour: 'Unknown field.' } });
-      assert.deepEqual((await api(app.url, 'GET', '/admin/settings', { token: admin.token })).body, { registrationOpen: true, logRetentionDays: 365 });
+      assert.deepEqual((await api(app.url, 'GET', '/admin/settings', { token: admin.token })).body, { registrationOpen: true, logRetentionDays: 365, mustVerifyEmail: false });
     });
   });
 
@@ -319,7 +319,7 @@ for (const dialect of DIALECTS) {
         assert.match(page.html, new RegExp(`id="f-logRetentionDays"[^>]*value="${typed}"`));
         assert.doesNotMatch(page.html, /name="registrationOpen" checked/, 'the unticked box stays unticked');
       }
-      assert.deepEqual((await api(app.url, 'GET', '/admin/settings', { token: adminToken })).body, { registrationOpen: true, logRetentionDays: 365 });
+      assert.deepEqual((await api(app.url, 'GET', '/admin/settings', { token: adminToken })).body, { registrationOpen: true, logRetentionDays: 365, mustVerifyEmail: false });
     });
 
     it('unticking "Anyone may register" closes registration', async () => {
@@ -364,7 +364,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await browser.post(`/admin/users/${user.id}`, { action: 'make-admin' })).status, 403);
       assert.equal((await browser.post('/admin/settings', { logRetentionDays: '1' })).status, 403);
       assert.equal((await api(app.url, 'GET', '/me', { token: user.token })).body.role, 'user');
-      assert.deepEqual((await api(app.url, 'GET', '/admin/settings', { token: adminToken })).body, { registrationOpen: true, logRetentionDays: 365 });
+      assert.deepEqual((await api(app.url, 'GET', '/admin/settings', { token: adminToken })).body, { registrationOpen: true, logRetentionDays: 365, mustVerifyEmail: false });
       assert.equal((await new WebClient(app.url).get('/admin/users')).location, '/login?next=%2Fadmin%2Fusers');
     });
   });

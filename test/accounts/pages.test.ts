@@ -44,14 +44,17 @@ for (const dialect of DIALECTS) {
       assert.equal((await browser.get('/admin/users')).status, 403);
     });
 
-    it('refuses a duplicate email and keeps what was typed', async () => {
+    it('does not tell that an email is taken: no login, a neutral note on the login page', async () => {
       const browser = new WebClient(app.url);
       await browser.register('dup@example.com');
       const other = new WebClient(app.url);
       const again = await other.register('Dup@Example.com');
-      assert.equal(again.status, 409);
-      assert.match(again.html, /This email is already registered/);
-      assert.match(again.html, /value="Dup@Example.com"/);
+      assert.equal(again.status, 303);
+      assert.equal(again.location, '/login');
+      const login = await other.get('/login');
+      assert.match(login.html, /If you already have an account with this address, log in instead/);
+      assert.doesNotMatch(login.html, /already registered/);
+      assert.equal((await other.get('/account')).status, 303, 'not logged in as the owner');
     });
 
     it('shows each bad register field with its message and keeps the email', async () => {

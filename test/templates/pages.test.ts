@@ -174,7 +174,7 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(run.html, /wrong-cookie-999/);
       assert.match(run.html, /Cookie: ••••/);
       const listed = await browser.get(taskPath);
-      assert.match(listed.html, /status-failure">Failed/);
+      assert.match(listed.html, /status-failure">✕ Failed/);
 
       const edited = await browser.get(`${taskPath}/edit`);
       assert.match(edited.html, /set, ends in ••••-999 — leave empty to keep/);

@@ -66,6 +66,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   // Per process, like the access tokens it holds (wecom_app).
   const cache = memoryCache(o.clock);
   const busy = new Set<number>(); // registrations with a send under way here
+  const sendingIds = new Set<number>(); // messages claimed here whose outcome is not recorded yet
   const inFlight = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -85,12 +86,14 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
 
   function launch(message: DueMessage) {
     busy.add(message.registrationId);
+    sendingIds.add(message.id);
     launched++;
     const job = deliver(message.id)
       .catch((err) => o.log.error({ err, messageId: message.id }, 'recording a push outcome failed; the lease reaper will retry it'))
       .finally(() => {
         inFlight.delete(job);
         busy.delete(message.registrationId);
+        sendingIds.delete(message.id);
         schedule(0); // room again: look for more due messages
       });
     inFlight.add(job);
@@ -218,7 +221,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       running = true;
       stopping = false;
       heartbeat = setInterval(() => {
-        outbox.heartbeat(o.lease.owner, o.clock.now(), o.lease.ms).catch((err) => o.log.error({ err }, 'push lease heartbeat failed'));
+        outbox.heartbeat(o.lease.owner, [...sendingIds], o.clock.now(), o.lease.ms).catch((err) => o.log.error({ err }, 'push lease heartbeat failed'));
       }, Math.max(1000, Math.floor(o.lease.ms / 3)));
       heartbeat.unref();
       schedule(0);

@@ -45,6 +45,27 @@ export type OutgoingMessage = {
 
 export type Lease = { owner: string; ms: number };
 
+/** MySQL's answers when two transactions lock the same rows in a different order, or wait too long. */
+function isLockConflict(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === 'ER_LOCK_WAIT_TIMEOUT' || e?.errno === 1205 || e?.code === 'SQLITE_BUSY';
+}
+
+/**
+ * Records an outcome, trying again when the database chose it as a deadlock's victim: an outcome
+ * that is not written would leave the message "sending" until its lease runs out.
+ */
+async function retryOnDeadlock<T>(write: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (i >= attempts || !isLockConflict(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * i + Math.random() * 30));
+    }
+  }
+}
+
 function isDuplicateKey(err: unknown): boolean {
   const e = err as { code?: string; errno?: number };
   return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -161,18 +182,18 @@ export function outboxRepo(knex: Knex) {
     },
 
     async markSent(id: number, owner: string, registrationId: number, now: number): Promise<boolean> {
-      return knex.transaction(async (trx) => {
+      return retryOnDeadlock(() => knex.transaction(async (trx) => {
         const changed = await held(id, owner)
           .transacting(trx)
           .update({ status: 'sent', sent_at: now, next_attempt_at: null, lease_owner: null, lease_expires_at: null });
         if (changed === 1) await trx('push_registrations').where({ id: registrationId }).update({ last_sent_at: now });
         return changed === 1;
-      });
+      }));
     },
 
     /** A message that will not be sent: its error, and the registration's last error when it is about the channel. */
     async markFailed(id: number, owner: string, error: string, now: number, registrationId?: number): Promise<boolean> {
-      return knex.transaction(async (trx) => {
+      return retryOnDeadlock(() => knex.transaction(async (trx) => {
         const changed = await held(id, owner)
           .transacting(trx)
           .update({ status: 'failed', last_error: error, next_attempt_at: null, lease_owner: null, lease_expires_at: null });
@@ -180,27 +201,38 @@ export function outboxRepo(knex: Knex) {
           await trx('push_registrations').where({ id: registrationId }).update({ last_error: error, last_error_at: now });
         }
         return changed === 1;
-      });
+      }));
     },
 
     /** Back to the queue for another attempt at `at`. */
     async retryAt(id: number, owner: string, at: number, error: string): Promise<boolean> {
-      return (await held(id, owner).update({ status: 'queued', next_attempt_at: at, last_error: error, lease_owner: null, lease_expires_at: null })) === 1;
+      return retryOnDeadlock(async () => (await held(id, owner).update({ status: 'queued', next_attempt_at: at, last_error: error, lease_owner: null, lease_expires_at: null })) === 1);
     },
 
     /** Over the rate limit: back to the queue for `at`, and the claim does not count as an attempt. */
     async postpone(id: number, owner: string, at: number): Promise<boolean> {
-      return (await held(id, owner).update({ status: 'queued', next_attempt_at: at, attempts: knex.raw('attempts - 1'), lease_owner: null, lease_expires_at: null })) === 1;
+      return retryOnDeadlock(async () => (await held(id, owner).update({ status: 'queued', next_attempt_at: at, attempts: knex.raw('attempts - 1'), lease_owner: null, lease_expires_at: null })) === 1);
     },
 
-    /** Keeps this instance's sends alive: one statement for all of them. */
-    async heartbeat(owner: string, now: number, leaseMs: number): Promise<number> {
-      return knex('push_messages').where({ status: 'sending', lease_owner: owner }).update({ lease_expires_at: now + leaseMs });
+    /**
+     * Renews the leases of the messages this instance is sending right now — those ids only, so a
+     * message whose outcome could not be recorded (its send ended) is not kept alive forever.
+     */
+    async heartbeat(owner: string, ids: readonly number[], now: number, leaseMs: number): Promise<number> {
+      if (ids.length === 0) return 0;
+      return knex('push_messages').whereIn('id', [...ids]).where({ status: 'sending', lease_owner: owner }).update({ lease_expires_at: now + leaseMs });
     },
 
-    /** Messages of a process that stopped renewing its lease go back to the queue, due now. */
+    /**
+     * Messages of a process that stopped renewing its lease go back to the queue, due now. The
+     * expired ids are read first and updated by id, so the update locks only those rows (a range
+     * update on MySQL would lock rows other instances are writing outcomes to, and deadlock).
+     */
     async reapExpired(now: number): Promise<number> {
+      const ids = (await knex('push_messages').where({ status: 'sending' }).andWhere('lease_expires_at', '<', now).limit(500).pluck('id')) as (number | string)[];
+      if (ids.length === 0) return 0;
       return knex('push_messages')
+        .whereIn('id', ids.map(Number))
         .where({ status: 'sending' })
         .andWhere('lease_expires_at', '<', now)
         .update({ status: 'queued', next_attempt_at: now, lease_owner: null, lease_expires_at: null });

@@ -225,6 +225,19 @@ for (const dialect of DIALECTS) {
       assert.equal((await row(id)).status, 'sent');
     });
 
+    it('the heartbeat renews only the sends under way, so a message whose outcome was lost goes back to the queue', async () => {
+      const userId = await seedUser(knex);
+      const reg = await webhookRegistration(userId);
+      const [stuck, live] = [await queue(userId, reg), await queue(userId, reg)];
+      const outbox = outboxRepo(knex);
+      // Both claimed by this instance; only `live` is still being sent (the other's outcome write failed).
+      assert.equal(await outbox.claim(stuck, T0, { owner: 'same', ms: 60_000 }), true);
+      assert.equal(await outbox.claim(live, T0, { owner: 'same', ms: 60_000 }), true);
+      assert.equal(await outbox.heartbeat('same', [live], T0 + 50_000, 60_000), 1);
+      assert.equal(await outbox.reapExpired(T0 + 60_001), 1);
+      assert.deepEqual([(await row(stuck)).status, (await row(live)).status], ['queued', 'sending']);
+    });
+
     it('a disabled registration fails its waiting messages instead of sending them', async () => {
       const userId = await seedUser(knex);
       const reg = await webhookRegistration(userId);

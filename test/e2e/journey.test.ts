@@ -256,9 +256,7 @@ describe('the web UI in a real browser', { skip: noBrowser }, () => {
         assert.match(bobPage.url(), /\/tasks$/);
       });
       await step(page, 'admin disables bob', async () => {
-        // Not checked with axe: the admin pages are another part's work (their role buttons' names
-        // do not contain their visible text: label-content-name-mismatch).
-        await go('/admin/users', { axe: false });
+        await go('/admin/users');
         await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: /Disable bob@example\.com/ }).click()]);
         const confirm = page.getByRole('button', { name: /Disable/ }).last();
         if (/confirm|disable/.test(page.url()) && (await confirm.count())) await confirm.click();

@@ -5,6 +5,7 @@
 // message per chosen registration, each with a body fitting its channel and the dedup key
 // `digest:<user>:<windowEnd>`. A crash before the commit leaves the anchor where it was, so the next
 // tick (here or elsewhere) sends the window. Sending is the dispatcher's, after the commit.
+import { createTableLoop } from '../lib/table-loop.js';
 import type { Knex } from 'knex';
 import { usersRepo } from '../accounts/users-repo.js';
 import type { Clock } from '../lib/clock.js';
@@ -69,10 +70,6 @@ export function createDigestJob(o: DigestJobOptions): DigestJob {
   const enqueue = o.enqueue ?? outboxEnqueue;
   const settings = pushSettingsRepo(o.knex);
   const users = usersRepo(o.knex);
-  let timer: NodeJS.Timeout | undefined;
-  let ticking: Promise<void> | undefined;
-  let again = false;
-  let running = false; // the timer is on (start … stop)
   let stopping = false; // stop() was called: start no further digest
   let lastTick = 0;
 
@@ -159,47 +156,20 @@ export function createDigestJob(o: DigestJobOptions): DigestJob {
     return sleep;
   }
 
-  function schedule(delayMs: number) {
-    if (!running) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => void tick(), Math.max(0, Math.min(delayMs, maxSleep)));
-  }
-
-  function tick(): Promise<void> {
-    if (ticking) {
-      again = true;
-      return ticking;
-    }
-    let sleep = maxSleep;
-    ticking = look()
-      .then((s) => void (sleep = s))
-      .catch((err) => o.log.error({ err }, 'digest job tick failed; trying again shortly'))
-      .finally(() => {
-        ticking = undefined;
-        if (again) {
-          again = false;
-          sleep = 0;
-        }
-        schedule(sleep);
-      });
-    return ticking;
-  }
+  const loop = createTableLoop({ look, maxSleepMs: maxSleep, log: o.log, name: 'digest job' });
 
   return {
     async start() {
-      running = true;
       stopping = false;
-      schedule(0);
+      loop.start();
     },
 
     async stop() {
-      running = false;
       stopping = true;
-      clearTimeout(timer);
-      await ticking;
+      await loop.stop();
     },
 
-    tick,
+    tick: loop.tick,
     lastTickAt: () => lastTick,
 
     async sendNow(userId) {

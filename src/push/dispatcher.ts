@@ -13,6 +13,7 @@ import { CHANNELS } from './channels/registry.js';
 import { outboxRepo, type DueMessage, type Lease } from './outbox-repo.js';
 import { REGISTRATION_DISABLED, registrationsRepo } from './registrations-repo.js';
 import type { Metrics } from '../ops/metrics.js';
+import { createTableLoop } from '../lib/table-loop.js';
 
 /** Waits before the 1st … 5th retry; a message failing its 6th attempt is `failed`. */
 export const RETRY_DELAYS_MS = [30_000, 2 * 60_000, 10 * 60_000, 60 * 60_000, 6 * 60 * 60_000] as const;
@@ -68,21 +69,11 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const busy = new Set<number>(); // registrations with a send under way here
   const sendingIds = new Set<number>(); // messages claimed here whose outcome is not recorded yet
   const inFlight = new Set<Promise<void>>();
-  let timer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
-  let ticking: Promise<void> | undefined;
-  let again = false;
-  let running = false; // the timer is on (start … stop)
   let stopping = false; // stop() was called: claim nothing more
   let lastTick = 0;
   let lastReap = -Infinity;
   let launched = 0;
-
-  function schedule(delayMs: number) {
-    if (!running) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => void tick(), Math.max(0, Math.min(delayMs, maxSleep)));
-  }
 
   function launch(message: DueMessage) {
     busy.add(message.registrationId);
@@ -94,7 +85,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
         inFlight.delete(job);
         busy.delete(message.registrationId);
         sendingIds.delete(message.id);
-        schedule(0); // room again: look for more due messages
+        loop.poke(); // room again: look for more due messages
       });
     inFlight.add(job);
   }
@@ -196,43 +187,22 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     return sleep;
   }
 
-  async function tick(): Promise<void> {
-    if (ticking) {
-      again = true;
-      return ticking;
-    }
-    let sleep = maxSleep;
-    ticking = look()
-      .then((s) => void (sleep = s))
-      .catch((err) => o.log.error({ err }, 'push dispatcher tick failed; trying again shortly'))
-      .finally(() => {
-        ticking = undefined;
-        if (again) {
-          again = false;
-          sleep = 0;
-        }
-        schedule(sleep);
-      });
-    return ticking;
-  }
+  const loop = createTableLoop({ look, maxSleepMs: maxSleep, log: o.log, name: 'push dispatcher' });
 
   return {
     async start() {
-      running = true;
       stopping = false;
       heartbeat = setInterval(() => {
         outbox.heartbeat(o.lease.owner, [...sendingIds], o.clock.now(), o.lease.ms).catch((err) => o.log.error({ err }, 'push lease heartbeat failed'));
       }, Math.max(1000, Math.floor(o.lease.ms / 3)));
       heartbeat.unref();
-      schedule(0);
+      loop.start();
     },
 
     async stop(graceMs = 30_000) {
-      running = false;
       stopping = true;
-      clearTimeout(timer);
       const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([(ticking ?? Promise.resolve()).then(() => Promise.allSettled([...inFlight])), deadline]);
+      await Promise.race([loop.stop().then(() => Promise.allSettled([...inFlight])), deadline]);
       clearInterval(heartbeat);
       if (inFlight.size > 0) {
         const released = await outbox.releaseLeases(o.lease.owner, o.clock.now());
@@ -240,14 +210,12 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       }
     },
 
-    poke() {
-      schedule(0);
-    },
+    poke: loop.poke,
 
     async drain() {
       for (;;) {
         const before = launched;
-        await tick();
+        await loop.tick();
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
         if (launched === before) return;
       }

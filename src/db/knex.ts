@@ -11,7 +11,33 @@ export type Db = {
   close(): Promise<void>;
 };
 
-type SqliteConnection = { pragma(statement: string): unknown };
+type SqliteStatement = object;
+type SqliteConnection = { pragma(statement: string): unknown; prepare(sql: string): SqliteStatement };
+
+/** Compiled statements kept per connection: enough for every query shape the app runs repeatedly. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * knex prepares every statement afresh, and compiling SQL costs more than running a small indexed
+ * statement: the scheduler's hot path runs ~10 statements per run. Prepared statements are kept by
+ * their SQL text (knex binds values as parameters, so one shape is one text) and the least recently
+ * used is dropped beyond the cache size. Safe because knex only uses `run`/`all`, never an iterator
+ * that would hold a statement busy, and SQLite re-prepares a cached statement after a schema change.
+ */
+function cacheStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, SqliteStatement>();
+  conn.prepare = (sql: string) => {
+    let statement = cache.get(sql);
+    if (statement) cache.delete(sql);
+    else {
+      statement = prepare(sql);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
+}
 
 /** Where knex's own messages go (lock waits, pool errors); the console when not given. */
 export type DbLogger = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void; debug(obj: object, msg: string): void };
@@ -40,6 +66,7 @@ function sqliteKnex(databaseUrl: string, log?: DbLogger): Knex {
         conn.pragma('busy_timeout = 5000');
         conn.pragma('foreign_keys = ON');
         conn.pragma('synchronous = NORMAL');
+        cacheStatements(conn);
         done(null, conn);
       },
     },

@@ -10,6 +10,15 @@ import { assertPublicHost, blockedReason, guardedConnector, guardedLookup, refus
 
 export { CookieJar };
 
+/**
+ * The cookies `jar` holds for `url`, as a Cookie header ('' for none). Most runs never receive a
+ * cookie, and an empty jar answers at once instead of matching domains and paths.
+ */
+export async function cookiesFor(jar: CookieJar, url: string): Promise<string> {
+  if ((await jar.store.getAllCookies()).length === 0) return '';
+  return jar.getCookieString(url).catch(() => '');
+}
+
 export type HttpRequest = {
   method: string;
   url: string;
@@ -143,7 +152,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           url.username = url.password = '';
         }
         if (guard && at.proxy) await checkBeforeProxy(url, at.proxy, signal);
-        const jarCookies = req.cookieJar ? await req.cookieJar.getCookieString(url.href) : '';
+        const jarCookies = req.cookieJar ? await cookiesFor(req.cookieJar, url.href) : '';
         const cookie = [jarCookies, headers.cookie].filter(Boolean).join('; ');
         const res = await dispatcherFor(req.insecure ?? false, at.proxy).request({
           origin: url.origin,

@@ -27,16 +27,14 @@ export type RunOwner = { email: string; locale: string | null; timezone: string 
 
 export type TaskEventsConfig = { defaultTimezone: string; baseUrl?: string };
 
+type RunPushInput = { task: Task; changes: TaskWrite; run: FinishedRunFacts; owner: RunOwner };
+
 /**
- * Queues the push a finished run causes, if any, and returns the task's new "failure pushed in this
- * streak" flag for the caller to store with the rest of the run's changes.
+ * Which push a finished run causes (its event, or null) under the task's settings over the owner's
+ * defaults, and the task's new "failure pushed in this streak" flag. Pure: the run's recording
+ * checks it first, and a run that pushes nothing is recorded without the outbox.
  */
-export async function queueRunPush(
-  trx: Knex.Transaction,
-  config: TaskEventsConfig,
-  input: { task: Task; changes: TaskWrite; run: FinishedRunFacts; owner: RunOwner },
-): Promise<boolean> {
-  const { task, changes, run, owner } = input;
+export function runPushDecision({ task, changes, run, owner }: RunPushInput) {
   const defaults = owner.pushDefaults === null ? DEFAULT_PUSH_DEFAULTS : pushDefaultsSchema.parse(JSON.parse(owner.pushDefaults));
   const settings = effectiveSettings(defaults, task.push.override);
   const consecutiveFailures = changes.consecutiveFailures ?? task.consecutiveFailures;
@@ -49,6 +47,16 @@ export async function queueRunPush(
     failurePushed: task.failurePushed,
     disabledNow: task.enabled && changes.enabled === false,
   });
+  return { ...outcome, settings, consecutiveFailures };
+}
+
+/**
+ * Queues the push a finished run causes, if any, and returns the task's new "failure pushed in this
+ * streak" flag for the caller to store with the rest of the run's changes.
+ */
+export async function queueRunPush(trx: Knex.Transaction, config: TaskEventsConfig, input: RunPushInput): Promise<boolean> {
+  const { task, changes, run, owner } = input;
+  const { settings, consecutiveFailures, ...outcome } = runPushDecision(input);
   if (!outcome.event) return outcome.failurePushed;
 
   const recovery =

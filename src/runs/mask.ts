@@ -6,6 +6,9 @@ export const MASK = '••••';
 // Shorter values would mask innocent text everywhere ("1" in every status code).
 const MIN_MASKED_LENGTH = 3;
 
+/** The masker when there is nothing to mask. */
+const unchanged = (text: string) => text;
+
 /** Replaces each secret, also in the encodings it travels in (URL and form encoding). */
 export function createMasker(secrets: Iterable<string>): (text: string) => string {
   const forms = new Set<string>();
@@ -18,7 +21,7 @@ export function createMasker(secrets: Iterable<string>): (text: string) => strin
   }
   // Longest first, so that a secret containing another is masked whole.
   const ordered = [...forms].sort((a, b) => b.length - a.length);
-  if (ordered.length === 0) return (text) => text;
+  if (ordered.length === 0) return unchanged;
   return (text) => {
     let out = text;
     for (const form of ordered) out = out.split(form).join(MASK);
@@ -43,6 +46,7 @@ function maskRecord(r: StepRecord, mask: (t: string) => string): StepRecord {
 
 export function maskOutcome(outcome: RunOutcome, secrets: Iterable<string>): RunOutcome {
   const mask = createMasker(secrets);
+  if (mask === unchanged) return outcome; // most tasks have no secrets: no copy of every string
   return {
     ...outcome,
     log: outcome.log === null ? null : mask(outcome.log),

@@ -56,6 +56,24 @@ function toRun(row: Row): Run {
   };
 }
 
+/** How a run ended, as the runs service stores it. */
+export type RunResult = { status: 'success' | 'failure'; finishedAt: number; durationMs: number; log: string | null; error: string | null; failedStep: number | null; steps: StepRecord[] };
+
+/** The columns that record a run's end (and free its lease); used by the knex and the direct SQLite path. */
+export function runFinishColumns(result: RunResult) {
+  return {
+    status: result.status,
+    finished_at: result.finishedAt,
+    duration_ms: result.durationMs,
+    log: result.log,
+    error: result.error,
+    failed_step: result.failedStep,
+    steps: JSON.stringify(result.steps),
+    lease_owner: null,
+    lease_expires_at: null,
+  };
+}
+
 export function runsRepo(knex: Knex) {
   const table = () => knex<Row>('task_runs');
   return {
@@ -71,23 +89,10 @@ export function runsRepo(knex: Knex) {
     },
 
     /** Records the end of a run still marked running; false when the reaper already called it lost. */
-    async finish(
-      id: number,
-      result: { status: 'success' | 'failure'; finishedAt: number; durationMs: number; log: string | null; error: string | null; failedStep: number | null; steps: StepRecord[] },
-    ): Promise<boolean> {
+    async finish(id: number, result: RunResult): Promise<boolean> {
       const changed = await table()
         .where({ id, status: 'running' })
-        .update({
-          status: result.status,
-          finished_at: result.finishedAt,
-          duration_ms: result.durationMs,
-          log: result.log,
-          error: result.error,
-          failed_step: result.failedStep,
-          steps: JSON.stringify(result.steps),
-          lease_owner: null,
-          lease_expires_at: null,
-        } as Partial<Row>);
+        .update(runFinishColumns(result) as Partial<Row>);
       return changed === 1;
     },
 

@@ -1,5 +1,5 @@
 // The state of one run: variables as they change, the cookie jar, counters and limits.
-import { CookieJar } from '../lib/http.js';
+import { CookieJar, cookiesFor } from '../lib/http.js';
 import type { ApiUtilSettings } from './api-util.js';
 import { renderTemplate } from '../lib/jinja.js';
 import type { Clock } from '../lib/clock.js';
@@ -27,13 +27,9 @@ export class RunContext {
     return renderTemplate(source, this.variables, { now: () => new Date(this.clock.now()) });
   }
 
-  /**
-   * The cookies the jar holds for `url`, as a Cookie header ('' for none). Most runs never receive a
-   * cookie, and an empty jar answers at once instead of matching domains and paths.
-   */
-  async cookiesFor(url: string): Promise<string> {
-    if ((await this.cookieJar.store.getAllCookies()).length === 0) return '';
-    return this.cookieJar.getCookieString(url).catch(() => '');
+  /** The cookies the jar holds for `url`, as a Cookie header ('' for none). */
+  cookiesFor(url: string): Promise<string> {
+    return cookiesFor(this.cookieJar, url);
   }
 
   countRequest(): void {

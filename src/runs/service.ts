@@ -7,16 +7,16 @@ import { afterRun } from '../scheduler/after-run.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { SecretBox } from '../db/secret-box.js';
 import type { User } from '../accounts/users-repo.js';
-import type { TemplateVariable } from '../templates/repo.js';
-import type { Step } from '../templates/schema.js';
-import { tasksRepo, type Task, type TaskWrite } from '../tasks/repo.js';
-import { templatesRepo } from '../templates/repo.js';
+import { tasksRepo, type TaskForRun, type TaskWrite } from '../tasks/repo.js';
+import type { Recipe } from '../templates/repo.js';
 import { PROXY_VARIABLE } from '../tasks/schema.js';
 import { runSteps, type HttpClient } from './engine.js';
 import { maskOutcome } from './mask.js';
-import { runsRepo, type Run, type RunTrigger } from './repo.js';
+import { runsRepo, type Run, type RunResult, type RunTrigger } from './repo.js';
 import type { RunOutcome } from './types.js';
-import { queueRunPush, type FinishedRunFacts, type RunOwner } from '../push/task-events.js';
+import { queueRunPush, runPushDecision, type FinishedRunFacts } from '../push/task-events.js';
+import { isSqlite } from '../db/sqlite-direct.js';
+import { quietFinisher } from './finish-direct.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Logger } from '../lib/log.js';
 import type { ApiUtilSettings } from './api-util.js';
@@ -40,13 +40,12 @@ export type RunsDeps = {
 
 export const RUNS_PAGE_SIZE = 50;
 
-type Recipe = { steps: Step[]; log?: string; variables: TemplateVariable[] };
 
 /** A run the scheduler (or a manual run) has claimed: its row exists, with this start time. */
 export type ClaimedRun = { taskId: number; runId: number; trigger: RunTrigger; startedAt: number };
 
-/** A task as a run reads it, with its owner (time zone, and language and email for pushes). */
-type LoadedTask = { task: Task; ownerTimezone: string | null; owner: RunOwner };
+/** A task as a run reads it, with its owner (time zone, and language and email for pushes) and its recipe. */
+type LoadedTask = TaskForRun;
 
 /** Template defaults → task variables → values persisted by earlier runs (later wins). */
 export function resolveVariables(recipe: Recipe, taskVariables: Record<string, string> = {}, persisted: Record<string, string> = {}) {
@@ -68,8 +67,10 @@ function secretValues(values: Record<string, string>, secretNames: Set<string>, 
 export function createRunsService({ knex, box, http, clock = systemClock, lease, defaultTimezone, baseUrl, metrics, log, apiUtil }: RunsDeps) {
   const runs = runsRepo(knex);
   const tasks = tasksRepo(knex, box);
-  const templates = templatesRepo(knex, box);
   const claims = claimsRepo(knex);
+  /** SQLite: the hot path without knex (db/sqlite-direct.ts). */
+  const direct = isSqlite(knex);
+  const finishQuietly = quietFinisher(knex, box);
 
   /** The task's time zone: its schedule's, else its owner's, else the site's. */
   function zoneOf({ task, ownerTimezone }: LoadedTask): string {
@@ -146,10 +147,9 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
     const loaded = await tasks.findForRun(claimed.taskId);
     // Deleted between its claim and now: the run row went with it (ON DELETE CASCADE).
     if (!loaded) throw notFound();
-    const template = (await templates.findById(loaded.task.templateId))!;
     let outcome: RunOutcome;
     try {
-      outcome = await execute(template, loaded.task.variables, loaded.task.persisted);
+      outcome = await execute(loaded.recipe, loaded.task.variables, loaded.task.persisted);
     } catch (err) {
       // A fault of ours, not of the task: the run must not stay "running" forever.
       outcome = { status: 'failure', log: null, error: 'Chime failed while running this task; the error was logged.', failedStep: null, steps: [], persist: {} };
@@ -192,25 +192,40 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
       error: outcome.error,
       failedStep: outcome.failedStep,
     };
-    await knex.transaction(async (trx) => {
-      const finished = await runsRepo(trx).finish(claimed.runId, { ...outcome, finishedAt, durationMs: finishedAt - claimed.startedAt });
-      if (!finished) return; // reaped as lost meanwhile: the reaper has updated the task and pushed
-      const tasksInTrx = tasksRepo(trx, box);
-      const completion = { runId: claimed.runId, success, finishedAt };
-      let written = loaded;
-      let changes = changesFor(loaded);
-      if (!(await tasksInTrx.completeRun(claimed.taskId, { ...completion, changes, expectedVersion: loaded.task.version }))) {
-        const current = await tasksInTrx.findForRun(claimed.taskId);
-        if (!current) return;
-        written = current;
-        changes = changesFor(current);
-        await tasksInTrx.completeRun(claimed.taskId, { ...completion, changes });
-      }
-      await pushAfter(trx, written, changes, facts);
-    });
+    const result = { ...outcome, finishedAt, durationMs: finishedAt - claimed.startedAt };
+    if (!(direct && (await recordQuietly(loaded, claimed, result, success, changesFor(loaded), facts)))) {
+      await knex.transaction(async (trx) => {
+        const finished = await runsRepo(trx).finish(claimed.runId, result);
+        if (!finished) return; // reaped as lost meanwhile: the reaper has updated the task and pushed
+        const tasksInTrx = tasksRepo(trx, box);
+        const completion = { runId: claimed.runId, success, finishedAt };
+        let written = loaded;
+        let changes = changesFor(loaded);
+        if (!(await tasksInTrx.completeRun(claimed.taskId, { ...completion, changes, expectedVersion: loaded.task.version }))) {
+          const current = await tasksInTrx.findForRun(claimed.taskId);
+          if (!current) return;
+          written = current;
+          changes = changesFor(current);
+          await tasksInTrx.completeRun(claimed.taskId, { ...completion, changes });
+        }
+        await pushAfter(trx, written, changes, facts);
+      });
+    }
     metrics?.runFinished(outcome.status, claimed.trigger, finishedAt - claimed.startedAt);
     // Ids and the outcome only: never variables, URLs or answers (they may hold secrets).
     log?.info({ runId: claimed.runId, taskId: claimed.taskId, trigger: claimed.trigger, status: outcome.status, durationMs: finishedAt - claimed.startedAt }, 'run finished');
+  }
+
+  /**
+   * The SQLite hot path (see finish-direct.ts): records a run that pushes nothing on a task nobody
+   * edited meanwhile. False when that is not the case and nothing was written: the knex path follows.
+   */
+  async function recordQuietly(loaded: LoadedTask, claimed: ClaimedRun, result: RunResult, success: boolean, changes: TaskWrite, facts: FinishedRunFacts): Promise<boolean> {
+    const push = runPushDecision({ task: loaded.task, changes, run: facts, owner: loaded.owner });
+    if (push.event) return false;
+    if (push.failurePushed !== loaded.task.failurePushed) changes.failurePushed = push.failurePushed;
+    const run = { runId: claimed.runId, taskId: claimed.taskId, success, result, changes, expectedVersion: loaded.task.version };
+    return (await finishQuietly(run)) !== 'stale';
   }
 
   /**

@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../lib/clock.js';
 import type { RunTrigger } from '../runs/repo.js';
+import { inTransaction, isSqlite, withSqlite, type SqliteConnection } from '../db/sqlite-direct.js';
 
 export type DueTask = { id: number; version: number; userId: number; nextRunAt: number; nextTrigger: RunTrigger };
 
@@ -32,9 +33,26 @@ async function claimIn(trx: Knex.Transaction, task: DueTask, now: number, lease:
   return Number(runId);
 }
 
+/** The same claim on SQLite, synchronously inside the caller's direct transaction (db/sqlite-direct.ts). */
+function claimDirect(db: SqliteConnection, task: DueTask, now: number, lease: Lease): number | null {
+  const changed = db
+    .prepare('update `tasks` set `next_run_at` = null, `running_since` = ?, `claimed_slot_at` = ?, `version` = ? where `id` = ? and `version` = ? and `running_since` is null')
+    .run(now, task.nextRunAt, task.version + 1, task.id, task.version).changes;
+  if (changed !== 1) return null;
+  const runId = Number(
+    db
+      .prepare("insert into `task_runs` (`task_id`, `user_id`, `trigger`, `status`, `started_at`, `lease_owner`, `lease_expires_at`) values (?, ?, ?, 'running', ?, ?, ?)")
+      .run(task.id, task.userId, task.nextTrigger, now, lease.owner, now + lease.ms).lastInsertRowid,
+  );
+  db.prepare('update `tasks` set `running_run_id` = ? where `id` = ?').run(runId, task.id);
+  return runId;
+}
+
 type Row = { id: number; version: number; user_id: number; next_run_at: number | string; next_trigger: string };
 
 export function claimsRepo(knex: Knex) {
+  /** SQLite: claims without knex in between (db/sqlite-direct.ts); not inside a caller's transaction. */
+  const direct = isSqlite(knex) && !knex.isTransaction;
   return {
     /**
      * Tasks due at `now`, earliest first: an index range on next_run_at, whatever the table's size.
@@ -76,9 +94,23 @@ export function claimsRepo(knex: Knex) {
      */
     async claimAll(tasks: DueTask[], clock: Clock, lease: Lease): Promise<Claimed[]> {
       if (tasks.length === 0) return [];
+      const inIdOrder = [...tasks].sort((a, b) => a.id - b.id);
+      if (direct) {
+        return withSqlite(knex, (db) =>
+          inTransaction(db, () => {
+            const won: Claimed[] = [];
+            for (const task of inIdOrder) {
+              const startedAt = clock.now();
+              const runId = claimDirect(db, task, startedAt, lease);
+              if (runId !== null) won.push({ task, runId, startedAt });
+            }
+            return won;
+          }),
+        );
+      }
       return knex.transaction(async (trx) => {
         const won: Claimed[] = [];
-        for (const task of [...tasks].sort((a, b) => a.id - b.id)) {
+        for (const task of inIdOrder) {
           const startedAt = clock.now();
           const runId = await claimIn(trx, task, startedAt, lease);
           if (runId !== null) won.push({ task, runId, startedAt });

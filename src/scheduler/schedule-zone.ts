@@ -35,6 +35,36 @@ const READING = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/;
 
 /** The wall-clock reading in `tz` at instant `t`, as floating ms. */
 export function wallClock(t: number, tz: string): number {
+  return t + offsetAt(t, tz);
+}
+
+const HOUR_MS = 3600 * 1000;
+/** Per zone and UTC hour, the offset that holds through all of it (read at both ends and equal). */
+const hourOffsets = new Map<string, number>();
+const HOUR_OFFSETS_KEPT = 50_000;
+
+/**
+ * The zone's UTC offset at `t`. A slot takes a dozen readings, each a formatter call of ~15 µs, so
+ * offsets are kept per hour: when the offset at an hour's first and last millisecond agree, it holds
+ * through the hour (transitions are months apart, never two within an hour). An hour with a
+ * transition in it is read instant by instant.
+ */
+function offsetAt(t: number, tz: string): number {
+  const hour = Math.floor(t / HOUR_MS);
+  const key = `${tz} ${hour}`;
+  const known = hourOffsets.get(key);
+  if (known !== undefined) return known;
+  const start = hour * HOUR_MS;
+  const atStart = readClock(start, tz) - start;
+  const atEnd = readClock(start + HOUR_MS - 1, tz) - (start + HOUR_MS - 1);
+  if (atStart !== atEnd) return readClock(t, tz) - t;
+  if (hourOffsets.size >= HOUR_OFFSETS_KEPT) hourOffsets.clear();
+  hourOffsets.set(key, atStart);
+  return atStart;
+}
+
+/** The wall-clock reading in `tz` at instant `t`, from the formatter itself. */
+function readClock(t: number, tz: string): number {
   const ms = ((t % 1000) + 1000) % 1000;
   // A slot takes a dozen readings, and format() plus a regex costs a fifth of formatToParts();
   // the parts remain the fallback for any text that does not look as expected.
@@ -44,8 +74,6 @@ export function wallClock(t: number, tz: string): number {
   for (const p of formatter(tz).formatToParts(t)) part[p.type] = p.value;
   return Date.UTC(Number(part.year), Number(part.month) - 1, Number(part.day), Number(part.hour), Number(part.minute), Number(part.second), ms);
 }
-
-const offsetAt = (t: number, tz: string) => wallClock(t, tz) - t;
 
 /** The first instant in (lo, hi] whose UTC offset differs from the one at `lo`. */
 function transitionAfter(lo: number, hi: number, tz: string): number {

@@ -2,6 +2,8 @@
 import type { Knex } from 'knex';
 import type { SecretBox } from '../db/secret-box.js';
 import type { PushSettings, RandomDelay, Retry, Schedule } from './schema.js';
+import { isSqlite, rawRows, withSqlite } from '../db/sqlite-direct.js';
+import { recipeFromColumns, type Recipe } from '../templates/repo.js';
 
 export type Task = {
   id: number;
@@ -83,10 +85,9 @@ export type TaskWrite = Partial<
 
 const num = (v: number | string | null) => (v === null ? null : Number(v));
 
-export function tasksRepo(knex: Knex, box: SecretBox) {
-  const table = () => knex<Row>('tasks');
-
-  const toTask = (row: Row): Task => ({
+/** A tasks row as the app sees it (variables decrypted). */
+export function taskFromRow(row: Row, box: SecretBox): Task {
+  return {
     id: Number(row.id),
     userId: Number(row.user_id),
     templateId: Number(row.template_id),
@@ -117,28 +118,93 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
     lastRunId: num(row.last_run_id),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
-  });
-
-  const toRow = (t: TaskWrite): Partial<Row> => {
-    const row: Partial<Row> = {};
-    if (t.name !== undefined) row.name = t.name;
-    if ('group' in t) row.group_name = t.group ?? null;
-    if ('note' in t) row.note = t.note ?? null;
-    if (t.enabled !== undefined) row.enabled = t.enabled ? 1 : 0;
-    if ('disabledReason' in t) row.disabled_reason = t.disabledReason ?? null;
-    if ('disabledBy' in t) row.disabled_by = t.disabledBy ?? null;
-    if ('randomDelay' in t) row.random_delay = t.randomDelay ? JSON.stringify(t.randomDelay) : null;
-    if (t.nextTrigger !== undefined) row.next_trigger = t.nextTrigger;
-    if (t.consecutiveFailures !== undefined) row.consecutive_failures = t.consecutiveFailures;
-    if (t.failurePushed !== undefined) row.failure_pushed = t.failurePushed ? 1 : 0;
-    if (t.variables !== undefined) row.variables_enc = box.encryptJson(t.variables);
-    if (t.persisted !== undefined) row.persisted_enc = box.encryptJson(t.persisted);
-    if (t.schedule !== undefined) row.schedule = JSON.stringify(t.schedule);
-    if (t.retry !== undefined) row.retry = JSON.stringify(t.retry);
-    if (t.push !== undefined) row.push = JSON.stringify(t.push);
-    if ('nextRunAt' in t) row.next_run_at = t.nextRunAt ?? null;
-    return row;
   };
+}
+
+/** The columns a TaskWrite sets (variables encrypted). */
+export function taskWriteToRow(t: TaskWrite, box: SecretBox): Partial<Row> {
+  const row: Partial<Row> = {};
+  if (t.name !== undefined) row.name = t.name;
+  if ('group' in t) row.group_name = t.group ?? null;
+  if ('note' in t) row.note = t.note ?? null;
+  if (t.enabled !== undefined) row.enabled = t.enabled ? 1 : 0;
+  if ('disabledReason' in t) row.disabled_reason = t.disabledReason ?? null;
+  if ('disabledBy' in t) row.disabled_by = t.disabledBy ?? null;
+  if ('randomDelay' in t) row.random_delay = t.randomDelay ? JSON.stringify(t.randomDelay) : null;
+  if (t.nextTrigger !== undefined) row.next_trigger = t.nextTrigger;
+  if (t.consecutiveFailures !== undefined) row.consecutive_failures = t.consecutiveFailures;
+  if (t.failurePushed !== undefined) row.failure_pushed = t.failurePushed ? 1 : 0;
+  if (t.variables !== undefined) row.variables_enc = box.encryptJson(t.variables);
+  if (t.persisted !== undefined) row.persisted_enc = box.encryptJson(t.persisted);
+  if (t.schedule !== undefined) row.schedule = JSON.stringify(t.schedule);
+  if (t.retry !== undefined) row.retry = JSON.stringify(t.retry);
+  if (t.push !== undefined) row.push = JSON.stringify(t.push);
+  if ('nextRunAt' in t) row.next_run_at = t.nextRunAt ?? null;
+  return row;
+}
+
+/**
+ * What finishing a run writes on its task besides the run's changes: it is free for its next run,
+ * and its counters move. `counters` are SQL expressions of the row's own columns, so that nothing
+ * read before the run is written back stale.
+ */
+export function runCompletionColumns(outcome: { runId: number; success: boolean; finishedAt: number }): { values: Partial<Row>; counters: Record<string, string> } {
+  const values: Partial<Row> = { last_run_id: outcome.runId, updated_at: outcome.finishedAt, running_since: null, running_run_id: null, claimed_slot_at: null };
+  const counters: Record<string, string> = { version: 'version + 1' };
+  if (outcome.success) {
+    counters.success_count = 'success_count + 1';
+    values.last_success_at = outcome.finishedAt;
+  } else {
+    counters.failure_count = 'failure_count + 1';
+    values.last_failure_at = outcome.finishedAt;
+  }
+  return { values, counters };
+}
+
+/** What a run reads before it starts: the task, what it needs of its owner, and its template's recipe. */
+export type TaskForRun = {
+  task: Task;
+  ownerTimezone: string | null;
+  /** Language and email for pushes; their push defaults as saved (JSON), null when never saved. */
+  owner: { email: string; locale: string | null; timezone: string | null; pushDefaults: string | null };
+  recipe: Recipe;
+};
+
+/**
+ * One statement for all of it, by primary keys and the push settings' (user_id) key. Written out
+ * rather than built, so that the SQLite hot path (sqlite-direct.ts) runs the very same text.
+ */
+export const TASK_FOR_RUN_SQL =
+  'select `tasks`.*, `users`.`timezone` as `owner_timezone`, `users`.`email` as `owner_email`, `users`.`locale` as `owner_locale`, ' +
+  '`push_settings`.`defaults` as `owner_push_defaults`, ' +
+  '`templates`.`steps` as `recipe_steps`, `templates`.`variables` as `recipe_variables`, `templates`.`log_template` as `recipe_log` ' +
+  'from `tasks` join `templates` on `templates`.`id` = `tasks`.`template_id` ' +
+  'left join `users` on `users`.`id` = `tasks`.`user_id` left join `push_settings` on `push_settings`.`user_id` = `tasks`.`user_id` ' +
+  'where `tasks`.`id` = ?';
+
+type TaskForRunRow = Row & {
+  owner_timezone: string | null;
+  owner_email: string | null;
+  owner_locale: string | null;
+  owner_push_defaults: string | null;
+  recipe_steps: string;
+  recipe_variables: string;
+  recipe_log: string | null;
+};
+
+export function taskForRunFromRow(row: TaskForRunRow, box: SecretBox): TaskForRun {
+  return {
+    task: taskFromRow(row, box),
+    ownerTimezone: row.owner_timezone,
+    owner: { email: row.owner_email ?? '', locale: row.owner_locale, timezone: row.owner_timezone, pushDefaults: row.owner_push_defaults },
+    recipe: recipeFromColumns({ steps: row.recipe_steps, variables: row.recipe_variables, log_template: row.recipe_log }, box),
+  };
+}
+
+export function tasksRepo(knex: Knex, box: SecretBox) {
+  const table = () => knex<Row>('tasks');
+  const toTask = (row: Row) => taskFromRow(row, box);
+  const toRow = (t: TaskWrite) => taskWriteToRow(t, box);
 
   return {
     async insert(userId: number, templateId: number, t: TaskWrite, now: number): Promise<number> {
@@ -163,26 +229,14 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
       return row && toTask(row);
     },
 
-    /**
-     * The task as a run needs it, with its owner's time zone (the fallback for a schedule without
-     * one) read in the same statement: a run reads its task once at the start and again only if
-     * the task was edited meanwhile.
-     */
-    /**
-     * A task with what its run needs of its owner — time zone, language and email, and their push
-     * defaults (JSON, null when never saved) — in one query.
-     */
-    async findForRun(id: number): Promise<{ task: Task; ownerTimezone: string | null; owner: { email: string; locale: string | null; timezone: string | null; pushDefaults: string | null } } | undefined> {
-      const row = (await knex('tasks')
-        .leftJoin('users', 'users.id', 'tasks.user_id')
-        .leftJoin('push_settings', 'push_settings.user_id', 'tasks.user_id')
-        .where('tasks.id', id)
-        .first('tasks.*', { owner_timezone: 'users.timezone', owner_email: 'users.email', owner_locale: 'users.locale', owner_push_defaults: 'push_settings.defaults' })) as
-        | (Row & { owner_timezone: string | null; owner_email: string | null; owner_locale: string | null; owner_push_defaults: string | null })
-        | undefined;
-      if (!row) return undefined;
-      const owner = { email: row.owner_email ?? '', locale: row.owner_locale, timezone: row.owner_timezone, pushDefaults: row.owner_push_defaults };
-      return { task: toTask(row), ownerTimezone: row.owner_timezone, owner };
+    /** What a run reads of its task (see TASK_FOR_RUN_SQL); the direct path on SQLite when not in a transaction. */
+    async findForRun(id: number): Promise<TaskForRun | undefined> {
+      const row = (
+        isSqlite(knex) && !knex.isTransaction
+          ? await withSqlite(knex, (db) => db.prepare(TASK_FOR_RUN_SQL).get(id))
+          : (await rawRows(knex, TASK_FOR_RUN_SQL, [id]))[0]
+      ) as TaskForRunRow | undefined;
+      return row && taskForRunFromRow(row, box);
     },
 
     async listForUser(userId: number, limit = 1000): Promise<Task[]> {
@@ -215,18 +269,9 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
      * if the task is still at that version (nobody edited it since it was read); false otherwise.
      */
     async completeRun(id: number, outcome: { runId: number; success: boolean; finishedAt: number; changes: TaskWrite; expectedVersion?: number }): Promise<boolean> {
-      const row: Record<string, unknown> = { ...toRow(outcome.changes), last_run_id: outcome.runId, updated_at: outcome.finishedAt };
-      row.running_since = null;
-      row.running_run_id = null;
-      row.claimed_slot_at = null;
-      if (outcome.success) {
-        row.success_count = knex.raw('success_count + 1');
-        row.last_success_at = outcome.finishedAt;
-      } else {
-        row.failure_count = knex.raw('failure_count + 1');
-        row.last_failure_at = outcome.finishedAt;
-      }
-      row.version = knex.raw('version + 1');
+      const { values, counters } = runCompletionColumns(outcome);
+      const row: Record<string, unknown> = { ...toRow(outcome.changes), ...values };
+      for (const [column, expression] of Object.entries(counters)) row[column] = knex.raw(expression);
       const query = table().where({ id });
       if (outcome.expectedVersion !== undefined) query.andWhere({ version: outcome.expectedVersion });
       return (await query.update(row)) === 1;

@@ -20,6 +20,9 @@ export type Template = {
   updatedAt: number;
 };
 
+/** What running a template needs of it. */
+export type Recipe = { steps: Step[]; log?: string; variables: TemplateVariable[] };
+
 export type TemplateSummary = Pick<Template, 'id' | 'userId' | 'name' | 'siteUrl' | 'note' | 'public' | 'updatedAt'> & { stepCount: number };
 
 type StoredVariable = { name: string; default?: string; defaultEnc?: string; secret?: boolean; description?: string };
@@ -42,6 +45,16 @@ type Row = {
 
 export type TemplateWrite = Omit<Template, 'id' | 'userId' | 'createdAt' | 'updatedAt' | 'copiedFrom'> & { copiedFrom?: number | null };
 
+/** Variables as stored: secret defaults sealed (defaultEnc) with the site's key. */
+function openVariables(json: string, box: SecretBox): TemplateVariable[] {
+  return (JSON.parse(json) as StoredVariable[]).map(({ defaultEnc, ...rest }) => (defaultEnc ? { ...rest, default: box.decrypt(defaultEnc) } : rest));
+}
+
+/** A recipe from its stored columns (read with the task a run reads: see tasks/repo.ts). */
+export function recipeFromColumns(row: Pick<Row, 'steps' | 'variables' | 'log_template'>, box: SecretBox): Recipe {
+  return { steps: JSON.parse(row.steps) as Step[], variables: openVariables(row.variables, box), log: row.log_template ?? undefined };
+}
+
 export function templatesRepo(knex: Knex, box: SecretBox) {
   const table = () => knex<Row>('templates');
 
@@ -52,9 +65,6 @@ export function templatesRepo(knex: Knex, box: SecretBox) {
       ),
     );
 
-  const openVariables = (json: string): TemplateVariable[] =>
-    (JSON.parse(json) as StoredVariable[]).map(({ defaultEnc, ...rest }) => (defaultEnc ? { ...rest, default: box.decrypt(defaultEnc) } : rest));
-
   const toTemplate = (row: Row): Template => ({
     id: Number(row.id),
     userId: Number(row.user_id),
@@ -63,7 +73,7 @@ export function templatesRepo(knex: Knex, box: SecretBox) {
     note: row.note ?? undefined,
     public: Boolean(row.public),
     log: row.log_template ?? undefined,
-    variables: openVariables(row.variables),
+    variables: openVariables(row.variables, box),
     steps: JSON.parse(row.steps) as Step[],
     copiedFrom: row.copied_from === null ? null : Number(row.copied_from),
     createdAt: Number(row.created_at),

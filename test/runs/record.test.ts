@@ -9,6 +9,7 @@ import { startSite, type Site } from '../helpers/scheduler-harness.js';
 import { claimsRepo } from '../../src/scheduler/claims.js';
 import { createServices } from '../../src/services.js';
 import { tasksRepo } from '../../src/tasks/repo.js';
+import { quietFinisher } from '../../src/runs/finish-direct.js';
 
 const HOUR = 3600 * 1000;
 const LEASE = { owner: 'record-test', ms: 60_000 };
@@ -66,9 +67,73 @@ for (const dialect of DIALECTS) {
       assert.equal((await runsOf(knex(), taskId))[0]!.status, 'success');
     });
 
+    it('runs that end together are all recorded, and one whose task was edited meanwhile keeps the edit without undoing the others', async () => {
+      const tasks = [await claimedTask('/hold/together'), await claimedTask('/hold/together'), await claimedTask('/hold/together')];
+      const running = tasks.map(({ taskId, claimed, runs }) => runs.executeClaimed({ taskId, runId: claimed.runId, trigger: 'auto', startedAt: claimed.startedAt }));
+      await eventually(() => heldRequests() === 3, 2000, 'three held requests');
+      await tasksRepo(knex(), testBox).update(tasks[1]!.taskId, { enabled: false, disabledBy: 'user' }, Date.now());
+      site.release('together'); // all three answers in one go: on SQLite their records share a transaction
+      await Promise.all(running);
+
+      const after = await Promise.all(tasks.map(({ taskId }) => findTask(knex(), taskId)));
+      assert.deepEqual(
+        after.map((t) => [t!.enabled, t!.nextRunAt === null, t!.runningSince, t!.successCount]),
+        [
+          [true, false, null, 1],
+          [false, true, null, 1],
+          [true, false, null, 1],
+        ],
+      );
+      for (const { taskId } of tasks) assert.equal((await runsOf(knex(), taskId))[0]!.status, 'success');
+    });
+
     /** Requests the site is holding. */
     function heldRequests(): number {
       return site.seen.filter((r) => r.url.startsWith('/hold/')).length - site.answered.filter((a) => a.path.startsWith('/hold/')).length;
     }
   });
 }
+
+describe('recording runs without knex (SQLite): one transaction per turn, a savepoint per run', () => {
+  let database: TestDatabase;
+  let userId: number;
+  const knex = () => database.db.knex;
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    userId = await seedUser(knex());
+  });
+  after(() => database.drop());
+
+  it('writes every run of the batch, leaves out the one whose task moved on, and reports a reaped run', async () => {
+    const templateId = await seedTemplate(knex(), userId, 'http://127.0.0.1:9/');
+    const ids = [await seedTask(knex(), userId, templateId), await seedTask(knex(), userId, templateId), await seedTask(knex(), userId, templateId)];
+    const due = (await claimsRepo(knex()).due(Date.now() + 1000, 100)).filter((t) => ids.includes(t.id));
+    const claimed = await claimsRepo(knex()).claimAll(due, { now: () => Date.now() }, LEASE);
+    const byTask = new Map(claimed.map((c) => [c.task.id, c]));
+    await knex()('task_runs').where({ id: byTask.get(ids[2]!)!.runId }).update({ status: 'lost' }); // the reaper got there first
+
+    const finish = quietFinisher(knex(), testBox);
+    const now = Date.now();
+    const result = { status: 'success' as const, finishedAt: now, durationMs: 5, log: null, error: null, failedStep: null, steps: [] };
+    const fates = await Promise.all(
+      ids.map((taskId, i) => {
+        const c = byTask.get(taskId)!;
+        const expectedVersion = i === 1 ? c.task.version : c.task.version + 1; // the claim moved it one on; [1] looks stale
+        return finish({ runId: c.runId, taskId, success: true, result, changes: { nextRunAt: now + HOUR, consecutiveFailures: 0 }, expectedVersion });
+      }),
+    );
+    assert.deepEqual(fates, ['recorded', 'stale', 'reaped']);
+
+    const runs = await Promise.all(ids.map((id) => runsOf(knex(), id)));
+    assert.deepEqual(runs.map((r) => r[0]!.status), ['success', 'running', 'lost'], 'the stale run is rolled back alone');
+    const tasks = await Promise.all(ids.map((id) => findTask(knex(), id)));
+    assert.deepEqual(
+      tasks.map((t) => [t!.nextRunAt, t!.runningSince === null, t!.successCount]),
+      [
+        [now + HOUR, true, 1],
+        [null, false, 0],
+        [null, false, 0],
+      ],
+    );
+  });
+});

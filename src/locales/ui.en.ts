@@ -32,6 +32,7 @@ const uiEn = {
     todo: 'to do',
     dismiss: 'Hide this checklist',
     label: 'Setup progress',
+    dismissed: 'Checklist hidden.',
   },
   empty: {
     templates: 'No templates yet — import a HAR file, a QD template or a curl command, or write one step by step.',
@@ -43,6 +44,10 @@ const uiEn = {
     runs: 'No runs yet — press “Run now” to try the task, or wait for its schedule.',
     history: 'Nothing was pushed yet. Messages appear here once a task sends one; press “Test” on a channel to send the first.',
     history_channels: 'Go to your push channels',
+  },
+  bulk: {
+    action: 'Action',
+    schedule_type: 'New schedule',
   },
   run: {
     running: 'Running… this page updates when the run ends.',

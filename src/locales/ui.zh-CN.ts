@@ -34,6 +34,7 @@ const uiZh: UiText = {
     todo: '待完成',
     dismiss: '隐藏此清单',
     label: '设置进度',
+    dismissed: '已隐藏清单。',
   },
   empty: {
     templates: '还没有模板——导入 HAR 文件、QD 模板或 curl 命令，或者逐步编写一个。',
@@ -45,6 +46,10 @@ const uiZh: UiText = {
     runs: '还没有运行记录——点击“立即运行”试一试，或等待计划时间。',
     history: '还没有推送过消息。任务发送消息后会显示在这里；在推送渠道上点击“测试”即可发送第一条。',
     history_channels: '前往推送渠道',
+  },
+  bulk: {
+    action: '操作',
+    schedule_type: '新的计划',
   },
   run: {
     running: '运行中……运行结束后页面会自动更新。',

@@ -3,11 +3,12 @@
 import { Router, type Request } from 'express';
 import { AppError } from '../lib/errors.js';
 import { flash } from '../web/flash.js';
-import { renderPage, requestNow } from '../web/render.js';
-import { formatDuration, sparkline, type ChartRun } from '../web/charts.js';
+import { relativeTimeOf, renderPage, requestNow } from '../web/render.js';
+import { formatDuration, type ChartRun } from '../web/charts.js';
 import type { Translate } from '../lib/i18n.js';
 import type { ChartRunRow, RunChartQueries } from '../runs/repo.js';
-import type { DashboardQueries, SetupProgress, Task } from './repo.js';
+import type { DashboardQueries, SetupProgress } from './repo.js';
+import { SPARK_RUNS, dashboardLabels, dashboardRows, taskCharts } from './dashboard-rows.js';
 import { requirePageUser } from '../accounts/auth-middleware.js';
 import type { RunsService } from '../runs/service.js';
 import { scheduleSchema } from './schema.js';
@@ -22,7 +23,6 @@ declare module 'express-session' {
   }
 }
 
-const SPARK_RUNS = 30;
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 
 const STATUSES = ['enabled', 'disabled', 'failing'] as const;
@@ -43,30 +43,6 @@ function idsOf(body: Record<string, unknown>): number[] {
 export function chartRun(t: Translate, formatTime: (ms: number) => string, run: Pick<ChartRunRow, 'id' | 'status' | 'startedAt' | 'durationMs'>): ChartRun {
   const parts = [`#${run.id}`, t('runs.status_' + run.status), run.durationMs === null ? '' : formatDuration(run.durationMs), formatTime(run.startedAt)];
   return { status: run.status, durationMs: run.durationMs, label: parts.filter(Boolean).join(' · ') };
-}
-
-/** Each task's sparkline (last 30 runs) and its 7-day success rate in words. No tooltip per run: 1,500 formatted dates cost more than the rest of the page. */
-function taskCharts(t: Translate, items: Task[], recent: ChartRunRow[], week: Map<number, { success: number; failure: number }>) {
-  const byTask = new Map<number, ChartRunRow[]>();
-  for (const run of recent) {
-    const list = byTask.get(run.taskId);
-    if (list) list.push(run);
-    else byTask.set(run.taskId, [run]);
-  }
-  return new Map(
-    items.map((task) => {
-      const runs = (byTask.get(task.id) ?? []).sort((a, b) => a.id - b.id);
-      const failed = runs.filter((r) => r.status === 'failure' || r.status === 'lost').length;
-      const last = runs.at(-1);
-      const summary = runs.length
-        ? t('ui.chart.spark_summary', { count: runs.length, success: runs.filter((r) => r.status === 'success').length, failure: failed, last: t('runs.status_' + last!.status) })
-        : t('ui.chart.no_runs');
-      const w = week.get(task.id);
-      const total = w ? w.success + w.failure : 0;
-      const rate = total ? t('ui.dashboard.rate_7d', { percent: Math.floor((w!.success / total) * 100), success: w!.success, total }) : t('ui.dashboard.rate_7d_none');
-      return [task.id, { svg: runs.length ? sparkline(runs.map((r) => ({ status: r.status, durationMs: r.durationMs, label: '' })), { summary, slots: SPARK_RUNS }) : '', rate, failing: total > 0 && w!.failure > 0 }];
-    }),
-  );
 }
 
 /**
@@ -120,12 +96,12 @@ export function dashboardRoutes({ tasks, runs, charts, setup }: { tasks: TasksSe
       charts ? charts.outcomesSince(user.id, ids, requestNow(res) - WEEK_MS) : new Map<number, { success: number; failure: number }>(),
     ]);
     const lastRuns = new Map(last.map((r) => [r.id, r]));
+    const time = { formatTime: res.locals.formatTime as (ms: number) => string, relativeTime: relativeTimeOf(req, res) };
     const query = new URLSearchParams(Object.entries({ group: filters.group ?? '', status: filters.status ?? '' }).filter(([, v]) => v !== '')).toString();
     await renderPage(req, res, 'tasks/list', {
       title: req.t('tasks.title'),
-      tasks: items,
-      lastRuns,
-      charts: charts ? taskCharts(req.t, items, recent, week) : new Map(),
+      rows: dashboardRows(req.t, time, items, lastRuns, charts ? taskCharts(req.t, items, recent, week) : new Map()),
+      labels: dashboardLabels(req.t),
       progress,
       groups,
       filters,
@@ -138,6 +114,7 @@ export function dashboardRoutes({ tasks, runs, charts, setup }: { tasks: TasksSe
 
   router.post('/tasks/checklist/dismiss', (req, res) => {
     req.session.setupChecklist = 'dismissed';
+    flash(req, 'success', 'ui.checklist.dismissed');
     res.redirect(303, '/tasks');
   });
 

@@ -1,4 +1,5 @@
-// Small server-rendered SVG charts: data in, an escaped SVG string out, no script needed. Each chart
+// Small server-rendered SVG charts: data in, an escaped SVG string out (with its axis texts as HTML
+// beside it, see axisRow), no script needed. Each chart
 // is an image with a text alternative (role="img" + aria-label + <title>); outcomes are told apart by
 // shape as well as colour (a failure carries a triangle under its bar, a failed push a hatch), so a
 // reader who cannot tell red from green loses nothing. Colours are presentation attributes that
@@ -85,14 +86,23 @@ export function sparkline(runsOldestFirst: ChartRun[], opts: { summary: string; 
 }
 
 /**
- * The task page's chart of recent runs: bars of duration (square-root scale, longest labelled on
- * the axis), colour = outcome, failures marked under the axis; `first`/`last` label the ends of the
- * time axis. Scales to its container (viewBox), 100 % wide in chime.css.
+ * The axis texts of a chart as HTML beside its SVG. Why not <text> inside it: the SVG scales with
+ * its container, and at 375 px a 10-unit label drew 6 px tall. HTML text keeps the page's font
+ * size at every width. aria-hidden: the SVG's label already says all of it in words.
+ */
+function axisRow(className: string, cells: string[]): string {
+  return `<div class="chart-axis-labels ${className}" aria-hidden="true">${cells.join('')}</div>`;
+}
+
+/**
+ * The task page's chart of recent runs: bars of duration (square-root scale, the longest named
+ * above the chart), colour = outcome, failures marked under the axis; `first`/`last` label the ends
+ * of the time axis under it. The SVG scales to its container (viewBox), 100 % wide in chime.css.
  */
 export function runChart(runsOldestFirst: ChartRun[], opts: { summary: string; longestLabel: string; first: string; last: string }): string {
   const width = 600;
-  const top = 14;
-  const base = 104;
+  const top = 4;
+  const base = 94;
   const left = 4;
   const slots = Math.max(runsOldestFirst.length, 20);
   const step = (width - left * 2) / slots;
@@ -103,17 +113,16 @@ export function runChart(runsOldestFirst: ChartRun[], opts: { summary: string; l
     const h = hs[i]!;
     return bar(x, base - h, barWidth, h, run) + (isFailure(run.status) ? failureMark(x + barWidth / 2, base + 2, Math.min(4, Math.max(2, barWidth / 2)), run.status) : '');
   });
-  const text = (x: number, y: number, anchor: string, value: string) =>
-    `<text class="chart-text" x="${n(x)}" y="${n(y)}" text-anchor="${anchor}" font-size="10" fill="currentColor">${escapeXml(value)}</text>`;
   return (
-    svgOpen(width, base + 22, opts.summary, 'chart run-chart') +
+    `<div class="chart-frame">` +
+    axisRow('chart-top', [`<span>${escapeXml(opts.longestLabel)}</span>`]) +
+    svgOpen(width, base + 9, opts.summary, 'chart run-chart') +
     `<line class="chart-grid" x1="0" x2="${width}" y1="${top}" y2="${top}" stroke="#999" stroke-width="0.5" stroke-dasharray="3 3"/>` +
-    text(left, top - 4, 'start', opts.longestLabel) +
     `<line class="chart-axis" x1="0" x2="${width}" y1="${base + 0.5}" y2="${base + 0.5}" stroke="#999" stroke-width="1"/>` +
     parts.join('') +
-    text(left, base + 20, 'start', opts.first) +
-    text(width - left, base + 20, 'end', opts.last) +
-    '</svg>'
+    '</svg>' +
+    axisRow('chart-ends', [`<span>${escapeXml(opts.first)}</span>`, `<span>${escapeXml(opts.last)}</span>`]) +
+    '</div>'
   );
 }
 
@@ -130,12 +139,14 @@ function hatch(patternId: string): string {
 
 /**
  * Deliveries per day by status, stacked (sent at the bottom, then failed — hatched —, then queued or
- * sending), each day's total above its bar. `id` names the hatch pattern: unique on the page.
+ * sending). Under the bars, one HTML cell per day with its date and total: the cells share the width
+ * equally, as the bars' slots do, so each sits under its bar (every other date is left out on narrow
+ * screens by chime.css). `id` names the hatch pattern: unique on the page.
  */
 export function pushChart(days: PushDay[], opts: { summary: string; id: string }): string {
   const width = 600;
-  const top = 14;
-  const base = 104;
+  const top = 4;
+  const base = 100;
   const step = width / Math.max(days.length, 1);
   const barWidth = step * 0.6;
   const most = Math.max(1, ...days.map((d) => d.sent + d.failed + d.pending));
@@ -153,18 +164,23 @@ export function pushChart(days: PushDay[], opts: { summary: string; id: string }
       const fill = series === 'failed' ? `url(#${pattern})` : PUSH_FILLS[series];
       segments.push(`<rect class="chart-bar chart-${series}" x="${n(x)}" y="${n(y)}" width="${n(barWidth)}" height="${n(h)}" fill="${fill}"/>`);
     }
+    // An invisible full-height slot carries the tooltip, so hovering an empty day says "0 sent…" too.
+    const slot = `<rect class="chart-slot" x="${n(i * step)}" y="0" width="${n(step)}" height="${base}" fill="transparent"/>`;
+    return `<g><title>${escapeXml(day.label)}</title>${slot}${segments.join('')}</g>`;
+  });
+  const cells = days.map((day) => {
     const total = day.sent + day.failed + day.pending;
-    const tip = `<title>${escapeXml(day.label)}</title>`;
-    const totalText = total ? `<text class="chart-text" x="${n(x + barWidth / 2)}" y="${n(y - 3)}" text-anchor="middle" font-size="10" fill="currentColor">${total}</text>` : '';
-    const dayText = `<text class="chart-text" x="${n(x + barWidth / 2)}" y="${base + 14}" text-anchor="middle" font-size="9" fill="currentColor">${escapeXml(day.day)}</text>`;
-    return `<g>${tip}${segments.join('')}${totalText}${dayText}</g>`;
+    return `<span><span class="chart-day">${escapeXml(day.day)}</span><b class="chart-total">${total || ''}</b></span>`;
   });
   return (
-    svgOpen(width, base + 20, opts.summary, 'chart push-chart') +
+    `<div class="chart-frame">` +
+    svgOpen(width, base + 1, opts.summary, 'chart push-chart') +
     hatch(pattern) +
     `<line class="chart-axis" x1="0" x2="${width}" y1="${base + 0.5}" y2="${base + 0.5}" stroke="#999" stroke-width="1"/>` +
     parts.join('') +
-    '</svg>'
+    '</svg>' +
+    axisRow('chart-days', cells) +
+    '</div>'
   );
 }
 

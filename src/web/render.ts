@@ -48,14 +48,18 @@ export function requestNow(res: Response): number {
   return typeof res.locals.now === 'number' ? res.locals.now : Date.now();
 }
 
+/** The request's relative-time formatter: the one the app put in res.locals, else the reader's language at requestNow. */
+export function relativeTimeOf(req: Request, res: Response): (ms: number) => string {
+  return (res.locals.relativeTime as ((ms: number) => string) | undefined) ?? relativeTimeFormatter(req.language ?? 'en', requestNow(res));
+}
+
 /**
  * The time helpers every view gets: `formatTime` (absolute, from app.ts), `relativeTime`, and
  * `isoTime` for <time datetime>. views/partials/time.ejs puts the three together.
  */
 function timeLocals(req: Request, res: Response) {
-  const lang = req.language ?? 'en';
   return {
-    relativeTime: (res.locals.relativeTime as unknown) ?? relativeTimeFormatter(lang, requestNow(res)),
+    relativeTime: relativeTimeOf(req, res),
     isoTime: (ms: number) => new Date(ms).toISOString(),
   };
 }

@@ -668,7 +668,7 @@ const en = {
       event_autoSuccess: "Push when a scheduled run (or retry) succeeds",
       event_autoFailure: "Push when a scheduled run (or retry) fails",
       threshold: "Alert after this many failures in a row",
-      threshold_help: "Scheduled runs only; 1 alerts on the first failure.",
+      threshold_help: "Scheduled runs only; 1 means an alert on the first failure.",
       threshold_qd: "From QD? There “N” meant: stay silent for N failures, push from failure N+1. So QD’s N is N+1 here.",
       repeat_label: "From then on, push",
       repeat_every: "every failure",

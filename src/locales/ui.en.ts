@@ -1,7 +1,7 @@
 // Texts of the 'ui' section (their own file, so work on it does not collide with the main catalog).
 const uiEn = {
   chart: {
-    spark_summary: 'Last {{count}} runs: {{success}} succeeded, {{failure}} failed; latest: {{last}}.',
+    spark_summary: 'Recent runs ({{count}}): {{success}} succeeded, {{failure}} failed; the latest: {{last}}.',
     no_runs: 'No runs yet.',
     history_column: 'Last 30 runs',
     task_title: 'Recent runs',

@@ -176,7 +176,7 @@ for (const dialect of DIALECTS) {
       const charted = row('Charted');
       assert.equal(sparkBars(charted).length, 30);
       assert.equal(sparkMarks(charted).length, 6);
-      assert.match(charted, /role="img" aria-label="Last 30 runs: 24 succeeded, 6 failed; latest: Failed\."/);
+      assert.match(charted, /role="img" aria-label="Recent runs \(30\): 24 succeeded, 6 failed; the latest: Failed\."/);
       assert.match(charted, /28% succeeded|80% succeeded in 7 days \(28\/35\)/);
       const quietRow = row('Quiet');
       assert.equal(sparkBars(quietRow).length, 1);

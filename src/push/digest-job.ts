@@ -18,6 +18,10 @@ import { dueWindow, lastInterval } from './digest-window.js';
 import { enqueue as outboxEnqueue } from './outbox-repo.js';
 import { pushSettingsRepo } from './settings-repo.js';
 
+/** A user whose digest failed is tried again after this, doubling up to the longest wait. */
+const RETRY_FIRST_MS = 5_000;
+const RETRY_LONGEST_MS = 5 * 60_000;
+
 /** A channel this build does not know gets a body of this size; the dispatcher fails its message anyway. */
 const FALLBACK_MAX_TEXT = 4000;
 
@@ -71,6 +75,8 @@ export function createDigestJob(o: DigestJobOptions): DigestJob {
   const settings = pushSettingsRepo(o.knex);
   const users = usersRepo(o.knex);
   let stopping = false; // stop() was called: start no further digest
+  /** Users whose last attempt failed, and when to try again: a broken digest must not fill the log every second. */
+  const retries = new Map<number, { at: number; waitMs: number }>();
   let lastTick = 0;
 
   /** The user's language and the digest's zone (its own, else the user's, else the server's). */
@@ -141,11 +147,16 @@ export function createDigestJob(o: DigestJobOptions): DigestJob {
     let handled = 0;
     for (const { userId, nextAt } of due) {
       if (stopping) break;
+      const retry = retries.get(userId);
+      if (retry && retry.at > now) continue;
       try {
         await sendDue(userId, nextAt, now);
+        retries.delete(userId);
         handled++;
       } catch (err) {
-        o.log.error({ err, userId }, 'the digest could not be queued; the next look tries again');
+        const waitMs = retry ? Math.min(retry.waitMs * 2, RETRY_LONGEST_MS) : RETRY_FIRST_MS;
+        retries.set(userId, { at: now + waitMs, waitMs });
+        o.log.error({ err, userId, retryInMs: waitMs }, 'the digest could not be queued; it is tried again later');
       }
     }
     let sleep = maxSleep;

@@ -235,6 +235,39 @@ for (const dialect of DIALECTS) {
       assert.equal(await anchorOf(userId), W_END + DAY);
     });
 
+    it('a digest that keeps failing is tried again after 5 s, then 10 s, not at every look, and sent once it works', async () => {
+      const { userId } = await owner();
+      await register(userId, 'webhook', { url: 'https://example.com/r', secret: SECRET });
+      await digestOn(userId, W_END);
+      const errors: string[] = [];
+      let broken = true;
+      let attempts = 0;
+      const flaky: typeof enqueue = async (trx, input, now) => {
+        attempts++;
+        if (broken) throw new Error('disk full');
+        return enqueue(trx, input, now);
+      };
+      const one = job({ enqueue: flaky, log: recordingLogger(errors) });
+      const lookAt = async (ms: number) => {
+        clock.at = W_END + ms;
+        await one.tick();
+      };
+      await lookAt(1000);
+      await lookAt(2000);
+      await lookAt(5000);
+      assert.equal(attempts, 1, 'not again before 5 s have passed');
+      await lookAt(6000);
+      assert.equal(attempts, 2);
+      await lookAt(12_000);
+      assert.equal(attempts, 2, 'then 10 s');
+      broken = false;
+      await lookAt(16_000);
+      assert.equal(attempts, 3);
+      assert.equal(errors.length, 2);
+      assert.equal((await messagesOf(userId)).length, 1);
+      assert.equal(await anchorOf(userId), W_END + DAY);
+    });
+
     it('three instances ticking at once queue exactly one digest per registration per window', async () => {
       await knex('push_settings').update({ digest_next_at: null }); // earlier tests' users stay out of it
       const users: { userId: number; regs: number[] }[] = [];

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createDb } from './db/knex.js';
 import { migrateToLatest } from './db/migrate.js';
 import { CliError, backup, restore } from './cli/backup.js';
-import { createUser, disableUser, listUsers, resetPassword } from './cli/users.js';
+import { checkedEmail, createUser, disableUser, existingUser, listUsers, resetPassword } from './cli/users.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -81,6 +81,9 @@ async function run(args: string[]): Promise<string> {
     const email = one('EMAIL');
     // The migrations first: a fresh installation can create its admin before the first start.
     await migrateToLatest(db);
+    // What can be refused without the password is refused before asking for it.
+    if (command === 'user:create') checkedEmail(email);
+    else await existingUser(db.knex, email);
     const password = await readPassword();
     return command === 'user:create' ? await createUser(db.knex, email, password, flags.has('--admin'), now) : await resetPassword(db.knex, email, password, now);
   } finally {

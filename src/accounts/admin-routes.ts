@@ -8,6 +8,7 @@ import { mailHtml } from '../push/channels/email.js';
 import { parseInput } from '../lib/validation.js';
 import { flash } from '../web/flash.js';
 import { idParam, renderFormError } from '../web/forms.js';
+import { translateFields } from '../web/error-handler.js';
 import { renderPage, renderPartial } from '../web/render.js';
 import { requireAdmin, requirePageUser } from './auth-middleware.js';
 import { USERS_PAGE_SIZE, type AdminService } from './admin-service.js';
@@ -91,11 +92,25 @@ export function adminRoutes({ admin, mailer, mailConfig }: { admin: AdminService
   });
 
   router.get('/admin/audit', async (req, res) => {
-    const query = parseInput(auditQuerySchema, req.query);
+    // A mistyped address (?before=abc) shows the newest page with what is wrong in it, as a 400.
+    let query: { before?: number; action?: string } = {};
+    let formError: string | undefined;
+    try {
+      query = parseInput(auditQuerySchema, req.query);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      formError = Object.entries(translateFields(req.t, err.fields)).map(([field, message]) => `${field}: ${message}`).join(' ');
+    }
     const action = query.action && (AUDIT_ACTIONS as readonly string[]).includes(query.action) ? query.action : '';
     const entries = await admin.listAudit({ before: query.before, action: action || undefined, limit: AUDIT_PAGE_SIZE });
     const nextBefore = entries.length === AUDIT_PAGE_SIZE ? entries[entries.length - 1]!.id : null;
-    await renderPage(req, res, 'admin/audit', { title: req.t('lifecycle.audit.title'), entries, action, actions: AUDIT_ACTIONS, nextBefore, first: query.before === undefined });
+    await renderPage(
+      req,
+      res,
+      'admin/audit',
+      { title: req.t('lifecycle.audit.title'), entries, action, actions: AUDIT_ACTIONS, nextBefore, first: query.before === undefined, formError },
+      formError ? 400 : 200,
+    );
   });
 
   router.get('/admin/settings', async (req, res) => {

@@ -10,7 +10,8 @@ import type { AccountsService } from './service.js';
 import type { User } from './users-repo.js';
 import type { ApiToken } from './tokens-repo.js';
 
-export const meJson = (u: User) => ({ id: u.id, email: u.email, role: u.role, locale: u.locale, timezone: u.timezone });
+/** The API's view of the caller; `emailVerified` was added by the account lifecycle (API.md fields stay as they are). */
+export const meJson = (u: User) => ({ id: u.id, email: u.email, role: u.role, locale: u.locale, timezone: u.timezone, emailVerified: u.emailVerifiedAt !== null });
 
 const tokenJson = (t: ApiToken) => ({ id: t.id, name: t.name, hint: t.hint, createdAt: iso(t.createdAt), lastUsedAt: iso(t.lastUsedAt) });
 

@@ -1,9 +1,11 @@
 // The audit log: admin actions and security events, newest first. An entry names who did what to
 // which object, from which address; `detail` is a small JSON object that never holds a secret (no
-// passwords, tokens or links — a token's name and id at most).
+// passwords, tokens or links — a token's name and id at most). Entries of the admin CLI have no
+// actor user and `{"via": "cli"}` in their detail (src/cli/users.ts).
 import type { Knex } from 'knex';
 
 export const AUDIT_ACTIONS = [
+  'user.created',
   'user.disabled',
   'user.enabled',
   'user.role_changed',

@@ -44,7 +44,7 @@ export function lifecycleApi({ accounts, lifecycle, limits }: { accounts: Accoun
   router.post('/verify-email', ...pre, async (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token : '';
     const user = await lifecycle.verifyEmail(token, auditContext(req));
-    res.json({ ...meJson(user), emailVerified: true });
+    res.json(meJson(user));
   });
 
   router.post('/me/verify-email', ...pre, requireApiUser, async (req, res) => {
@@ -54,7 +54,7 @@ export function lifecycleApi({ accounts, lifecycle, limits }: { accounts: Accoun
 
   router.put('/me/email', ...pre, requireApiUser, async (req, res) => {
     const changed = await lifecycle.changeEmail(req.user!, parseInput(emailChangeSchema, req.body), req.language, auditContext(req));
-    res.json({ ...meJson(changed), emailVerified: changed.emailVerifiedAt !== null });
+    res.json(meJson(changed));
   });
 
   router.delete('/me', ...pre, requireApiUser, async (req, res) => {

@@ -83,7 +83,8 @@ export function lifecycleRoutes({ lifecycle, limits }: { lifecycle: LifecycleSer
       flash(req, 'success', 'lifecycle.flash.password_reset');
       res.redirect(303, '/login');
     } catch (err) {
-      const live = err instanceof AppError && err.code === 'invalid_link' ? false : true;
+      // A used, expired or missing link: the page says so instead of showing the form again.
+      const live = !(err instanceof AppError && (err.code === 'invalid_link' || err.fields?.token));
       await renderFormError(req, res, err, 'accounts/reset-password', { ...resetLocals(req, token), live });
     }
   });

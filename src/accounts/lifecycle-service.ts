@@ -112,7 +112,7 @@ export function createLifecycleService({ knex, accounts, appSecret, linkBase, ma
       const claim = signer.parse(token);
       const user = claim && (await users.findById(claim.userId));
       if (!user || !signer.check(token, user.email, clock.now())) {
-        throw new AppError(400, 'invalid_link', 'lifecycle.errors.verify_link_invalid');
+        throw new AppError(400, 'invalid_link', 'lifecycle.errors.verify_link_invalid', { token: { key: 'lifecycle.errors.verify_link_invalid' } });
       }
       if (user.emailVerifiedAt === null) {
         await users.update(user.id, { emailVerifiedAt: clock.now() }, clock.now());
@@ -144,7 +144,7 @@ export function createLifecycleService({ knex, accounts, appSecret, linkBase, ma
       const now = clock.now();
       await knex.transaction(async (trx) => {
         const userId = await resets.claim(input.token, now, trx);
-        if (userId === undefined) throw new AppError(400, 'invalid_link', 'lifecycle.errors.reset_link_invalid');
+        if (userId === undefined) throw new AppError(400, 'invalid_link', 'lifecycle.errors.reset_link_invalid', { token: { key: 'lifecycle.errors.reset_link_invalid' } });
         const user = await usersRepo(trx).findById(userId);
         // The link reached the mailbox, which proves the address as well as a verification link would.
         await usersRepo(trx).update(userId, { passwordHash, ...(user?.emailVerifiedAt === null ? { emailVerifiedAt: now } : {}) }, now);

@@ -100,7 +100,7 @@ export const accountDeleteSchema = z.object({ currentPassword: givenPassword });
 
 /** GET /api/v1/admin/audit and the audit page. */
 export const auditQuerySchema = z.object({
-  before: z.coerce.number().int().positive().optional(),
+  before: z.coerce.number().int().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
   action: z.string().trim().max(64).optional(),
 });

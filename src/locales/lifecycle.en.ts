@@ -74,6 +74,8 @@ const lifecycleEn = {
     ip: 'Address',
     detail: 'Detail',
     system: 'system',
+    cli: 'admin CLI',
+    visitor: 'visitor (not logged in)',
     none: 'No entries.',
     newer: '← Newest',
     older: 'Older →',

@@ -76,6 +76,8 @@ const lifecycleZh: LifecycleText = {
     ip: '地址',
     detail: '详情',
     system: '系统',
+    cli: '管理命令行',
+    visitor: '访客（未登录）',
     none: '没有记录。',
     newer: '← 最新',
     older: '更早 →',

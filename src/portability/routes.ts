@@ -7,11 +7,10 @@ import { renderFormError } from '../web/forms.js';
 import { renderPage } from '../web/render.js';
 import { requirePageUser } from '../accounts/auth-middleware.js';
 import type { Clock } from '../lib/clock.js';
-import { exportFormSchema } from './schema.js';
+import { exportFormSchema, importFormSchema } from './schema.js';
 import { exportFileName, reportJson, type PortabilityService } from './service.js';
 
 const VIEW = 'accounts/data';
-const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
 export function portabilityRoutes(deps: { portability: PortabilityService; clock: Clock; defaultTimezone: string }) {
   const { portability, clock } = deps;
@@ -28,7 +27,8 @@ export function portabilityRoutes(deps: { portability: PortabilityService; clock
 
   router.post('/account/data/export', async (req, res) => {
     try {
-      const form = parseInput(exportFormSchema, { passphrase: text(req.body?.passphrase), passphraseConfirm: text(req.body?.passphraseConfirm) });
+      // As sent: a field given twice (an array) is refused, not read as "no passphrase".
+      const form = parseInput(exportFormSchema, { passphrase: req.body?.passphrase, passphraseConfirm: req.body?.passphraseConfirm });
       if (form.passphrase !== form.passphraseConfirm) throw invalid({ passphraseConfirm: { key: 'portability.errors.passphrases_differ' } });
       const file = await portability.export(req.user!, form.passphrase || undefined);
       res.set('Content-Disposition', `attachment; filename="${exportFileName(clock.now(), req.user!.timezone ?? deps.defaultTimezone)}"`);
@@ -43,9 +43,10 @@ export function portabilityRoutes(deps: { portability: PortabilityService; clock
     const upload = (req as { file?: { buffer: Buffer } }).file;
     try {
       if (!upload?.buffer.length) throw invalid({ file: { key: 'portability.errors.no_file' } });
+      const { passphrase, replacePushSettings } = parseInput(importFormSchema, { passphrase: req.body?.filePassphrase, replacePushSettings: req.body?.replacePushSettings });
       const report = await portability.import(req.user!, upload.buffer.toString('utf8'), {
-        passphrase: text(req.body?.filePassphrase) || undefined,
-        replacePushSettings: req.body?.replacePushSettings === 'on',
+        passphrase: passphrase || undefined,
+        replacePushSettings: replacePushSettings === 'on',
       });
       await renderPage(req, res, VIEW, { title: title(req), report: reportJson(req.t, report) });
     } catch (err) {

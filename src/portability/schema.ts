@@ -17,3 +17,9 @@ export const importRequestSchema = z
 
 /** The page's export form: the passphrase typed twice, both empty for an export without secrets. */
 export const exportFormSchema = z.object({ passphrase: z.union([z.literal(''), newPassphrase]).default(''), passphraseConfirm: z.string().max(1000).default('') });
+
+/**
+ * The page's import form besides the file: the passphrase of a sealed file (field `filePassphrase`,
+ * reported as `passphrase` like the service's "wrong passphrase"), and a checkbox.
+ */
+export const importFormSchema = z.object({ passphrase: z.string().max(1000).optional(), replacePushSettings: z.literal('on').optional() });

@@ -19,6 +19,12 @@ export function toAppError(err: unknown): AppError {
   const e = err as { type?: string; status?: number };
   if (e?.type === 'entity.parse.failed') return new AppError(400, 'invalid_json', 'errors.invalid_json');
   if (e?.type === 'entity.too.large') return new AppError(413, 'too_large', 'errors.too_large');
+  // An upload form posted with another file field, two files or a file over the limit: the client's doing.
+  if ((err as { name?: string })?.name === 'MulterError') {
+    const { code, field } = err as { code?: string; field?: string };
+    if (code === 'LIMIT_FILE_SIZE') return new AppError(413, 'too_large', 'errors.too_large');
+    return new AppError(400, 'bad_request', 'errors.bad_request', { [field || 'file']: { key: 'errors.invalid_value' } });
+  }
   if (e?.status === 400 || e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
     return new AppError(400, 'bad_request', 'errors.bad_request');
   }

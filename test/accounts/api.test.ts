@@ -151,9 +151,9 @@ for (const dialect of DIALECTS) {
       const user = await newUser('me');
       const me = await call('GET', '/me', { token: user.token });
       assert.equal(me.status, 200);
-      assert.deepEqual(me.body, { id: user.id, email: user.email, role: 'user', locale: null, timezone: null });
+      assert.deepEqual(me.body, { id: user.id, email: user.email, role: 'user', locale: null, timezone: null, emailVerified: false });
       const adminMe = await call('GET', '/me', { token: admin.token });
-      assert.deepEqual(adminMe.body, { id: admin.id, email: 'first@example.com', role: 'admin', locale: null, timezone: null });
+      assert.deepEqual(adminMe.body, { id: admin.id, email: 'first@example.com', role: 'admin', locale: null, timezone: null, emailVerified: false });
     });
 
     it('answers a missing, unknown or malformed token with a JSON 401', async () => {
@@ -217,7 +217,7 @@ for (const dialect of DIALECTS) {
       const user = await newUser('prefs');
       const res = await call('PATCH', '/me', { token: user.token, body: { locale: 'zh-CN', timezone: 'Asia/Shanghai' } });
       assert.equal(res.status, 200);
-      const expected = { id: user.id, email: user.email, role: 'user', locale: 'zh-CN', timezone: 'Asia/Shanghai' };
+      const expected = { id: user.id, email: user.email, role: 'user', locale: 'zh-CN', timezone: 'Asia/Shanghai', emailVerified: false };
       assert.deepEqual(res.body, expected);
       assert.deepEqual((await call('GET', '/me', { token: user.token })).body, expected);
 
@@ -250,7 +250,7 @@ for (const dialect of DIALECTS) {
         code: 'invalid_input',
         fields: { email: 'Unknown field.' },
       });
-      assert.deepEqual((await call('GET', '/me', { token: user.token })).body, { id: user.id, email: user.email, role: 'user', locale: null, timezone: null });
+      assert.deepEqual((await call('GET', '/me', { token: user.token })).body, { id: user.id, email: user.email, role: 'user', locale: null, timezone: null, emailVerified: false });
     });
 
     it('changes the password: the old one stops working and page sessions end', async () => {
@@ -311,7 +311,7 @@ for (const dialect of DIALECTS) {
       const me = await browser.request('GET', '/api/v1/me');
       assert.equal(me.status, 200, 'reading needs no CSRF token');
       const userId = JSON.parse(me.html).id as number;
-      assert.deepEqual(JSON.parse(me.html), { id: userId, email, role: 'user', locale: null, timezone: null });
+      assert.deepEqual(JSON.parse(me.html), { id: userId, email, role: 'user', locale: null, timezone: null, emailVerified: false });
 
       const csrfFailed = {
         code: 'csrf_failed',

@@ -59,6 +59,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await api(m.app.url, 'GET', '/me', { token: user.token })).status, 401, 'the API token is revoked');
       assert.equal((await new WebClient(m.app.url).login(user.email, PASSWORD)).status, 401, 'the old password is gone');
       assert.equal((await new WebClient(m.app.url).login(user.email, 'brand new password')).status, 303);
+      const fresh = await api(m.app.url, 'POST', '/tokens', { body: { email: user.email, password: 'brand new password', name: 'after reset' } });
+      assert.equal((await api(m.app.url, 'GET', '/me', { token: fresh.body.token })).body.emailVerified, true, 'the mailed link proved the address');
 
       const again = await visitor.get(link);
       assert.equal(again.status, 400);
@@ -66,6 +68,10 @@ for (const dialect of DIALECTS) {
       await visitor.get('/forgot-password');
       const reuse = await visitor.post('/reset-password', { token, newPassword: 'third password!', newPasswordConfirm: 'third password!' });
       assert.equal(reuse.status, 400, 'used once only');
+      assert.match(reuse.html, /This link does not work \(any more\)/);
+      const tokenless = await visitor.post('/reset-password', { newPassword: 'third password!', newPasswordConfirm: 'third password!' });
+      assert.equal(tokenless.status, 400);
+      assert.match(tokenless.html, /This link does not work \(any more\)/, 'a form without its link says so instead of showing the form again');
       assert.equal((await new WebClient(m.app.url).login(user.email, 'brand new password')).status, 303);
 
       const resets = (await audit('password.reset')).filter((e) => e.targetId === user.id);
@@ -83,7 +89,7 @@ for (const dialect of DIALECTS) {
       m.clock.advance(60 * 60 * 1000 + 1);
       assert.equal((await new WebClient(m.app.url).get(`/reset-password?token=${token}`)).status, 400);
       const late = await api(m.app.url, 'POST', '/password/reset', { body: { token, newPassword: 'too late password' } });
-      assertApiError(late, 400, { code: 'invalid_link' });
+      assertApiError(late, 400, { code: 'invalid_link', fields: { token: 'This link does not work (any more): it was used already, it expired, or it was mistyped.' } });
       assert.equal((await api(m.app.url, 'GET', '/me', { token: user.token })).status, 200, 'nothing changed');
     });
 

@@ -86,6 +86,7 @@ for (const dialect of DIALECTS) {
         assert.equal((await call('POST', '/register', { body: { email, password: PASSWORD } })).status, 202);
         const tok = await token(email);
         assert.ok(tok, 'unverified users can log in and get tokens');
+        assert.equal((await call('GET', '/me', { token: tok })).body.emailVerified, false);
         assertApiError(await call('POST', '/tasks', { token: tok, body: { templateId: 1, name: 'x' } }), 403, { code: 'email_not_verified' });
         assertApiError(await call('POST', '/push/registrations', { token: tok, body: {} }), 403, { code: 'email_not_verified' });
         const browser = new WebClient(m.app.url);
@@ -106,6 +107,7 @@ for (const dialect of DIALECTS) {
         assert.equal(verified.location, '/account');
         assert.match((await browser.get('/account')).html, /Verified\./);
         assert.equal((await call('POST', '/tasks', { token: tok, body: {} })).status, 400, 'past the gate: only the body is wrong now');
+        assert.equal((await call('GET', '/me', { token: tok })).body.emailVerified, true);
         assert.equal((await auditOf('email.verified')).filter((e) => e.actorUserId !== null).length >= 1, true);
       } finally {
         await setVerification(false);
@@ -118,7 +120,10 @@ for (const dialect of DIALECTS) {
       const link = linkIn((await mailsTo(m.sink, user.email))[0]!);
       m.clock.advance(31 * DAY);
       try {
-        assertApiError(await call('POST', '/verify-email', { body: { token: new URL(link, 'http://x').searchParams.get('token') } }), 400, { code: 'invalid_link' });
+        assertApiError(await call('POST', '/verify-email', { body: { token: new URL(link, 'http://x').searchParams.get('token') } }), 400, {
+          code: 'invalid_link',
+          fields: { token: 'This verification link does not work: it expired, was mistyped, or is for an address your account no longer has.' },
+        });
       } finally {
         m.clock.advance(-31 * DAY); // sessions of the later tests follow the real cookie expiry
       }
@@ -155,11 +160,14 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('POST', '/tasks', { token: user.token, body: { templateId: template.body.id, name: 'x' } })).status, 201);
       const reg = await call('POST', '/push/registrations', { token: user.token, body: { channel: 'webhook', name: 'h', config: { url: 'https://hooks.example.com/h', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } } });
       assert.equal(reg.status, 201, JSON.stringify(reg.body));
+      assert.equal((await call('POST', `/tasks/${(await call('GET', '/tasks', { token: user.token })).body.items[0].id}/run`, { token: user.token })).status, 200);
+      assert.equal((await call('POST', '/password/forgot', { body: { email: user.email } })).status, 202);
+      await mailsTo(m.sink, user.email);
       const knex = m.app.database.db.knex;
-      const tables = ['templates', 'tasks', 'push_registrations', 'api_tokens', 'sessions', 'push_settings', 'push_messages', 'password_resets'];
+      const tables = ['templates', 'tasks', 'task_runs', 'push_registrations', 'api_tokens', 'sessions', 'push_settings', 'push_messages', 'password_resets'];
       const counts = async () => Object.fromEntries(await Promise.all(tables.map(async (t) => [t, Number((await knex(t).where({ user_id: user.id }).count({ n: '*' }))[0]!.n)])));
       const before = await counts();
-      assert.ok(before.templates === 1 && before.tasks === 1 && before.push_registrations === 1 && before.api_tokens === 1, JSON.stringify(before));
+      assert.ok(before.templates === 1 && before.tasks === 1 && before.task_runs === 1 && before.push_registrations === 1 && before.api_tokens === 1 && before.password_resets === 1, JSON.stringify(before));
 
       const browser = new WebClient(m.app.url);
       await browser.login(user.email);
@@ -201,6 +209,12 @@ for (const dialect of DIALECTS) {
         assert.ok(actions.includes(a), `${a} in ${actions}`);
       }
       assert.deepEqual(all.map((e) => e.id), [...all.map((e) => e.id)].sort((a, b) => b - a), 'newest first');
+      const of = (action: string) => mine.filter((e) => e.action === action);
+      assert.deepEqual(of('user.role_changed').map((e) => e.detail).reverse(), [{ role: 'admin' }, { role: 'user' }]);
+      assert.deepEqual(of('token.created').find((e) => e.targetId === extra.body.id)?.detail, { name: 'second', userId: user.id });
+      assert.deepEqual(of('token.revoked').map((e) => [e.targetId, e.actorUserId]), [[extra.body.id, user.id]]);
+      assert.deepEqual(of('user.deleted').map((e) => [e.actorUserId, e.detail]), [[admin.id, { email: user.email }]]);
+      for (const e of mine) assert.equal(e.ip, '127.0.0.1', `${e.action} names the client address`);
       const settings = mine.find((e) => e.action === 'settings.changed' && e.detail.logRetentionDays);
       assert.deepEqual(settings.detail, { logRetentionDays: [365, 90] });
       assert.equal(settings.actorUserId, admin.id);
@@ -213,6 +227,28 @@ for (const dialect of DIALECTS) {
 
       const page = new WebClient(m.app.url);
       await page.login(admin.email);
+      // The admin pages write the same entries as the API: disable, role, delete, settings, and tokens on the account page.
+      const target = await userWithToken(m.app.url, uniqueEmail('paged'), PASSWORD);
+      await page.get('/admin/users');
+      assert.equal((await page.post(`/admin/users/${target.id}`, { action: 'disable' })).status, 303);
+      assert.equal((await page.post(`/admin/users/${target.id}`, { action: 'make-admin' })).status, 303);
+      assert.equal((await page.post('/admin/settings', { registrationOpen: 'on', logRetentionDays: '30' })).status, 303);
+      assert.equal((await page.post(`/admin/users/${target.id}/delete`, {})).status, 303);
+      await page.get('/account');
+      assert.equal((await page.post('/account/tokens', { name: 'from the page' })).status, 303);
+      const pageToken = (await call('GET', '/tokens', { token: admin.token })).body.items.find((t: any) => t.name === 'from the page');
+      assert.equal((await page.post(`/account/tokens/${pageToken.id}/revoke`, {})).status, 303);
+      const recent = (await call('GET', '/admin/audit?limit=10', { token: admin.token })).body.items as any[];
+      assert.deepEqual(
+        recent.slice(0, 6).reverse().map((e) => [e.action, e.actorUserId, e.ip]),
+        ['user.disabled', 'user.role_changed', 'settings.changed', 'user.deleted', 'token.created', 'token.revoked'].map((a) => [a, admin.id, '127.0.0.1']),
+      );
+      assert.deepEqual(recent[3].detail, { logRetentionDays: [90, 30] });
+
+      const mistyped = await page.get('/admin/audit?before=abc');
+      assert.equal(mistyped.status, 400);
+      assert.match(mistyped.html, /role="alert">before: Must be a number\./);
+      assert.match(mistyped.html, /<code>token\.revoked<\/code>/, 'with the newest entries under it');
       const html = (await page.get('/admin/audit?action=user.deleted')).html;
       assert.match(html, /<code>user\.deleted<\/code>/);
       assert.doesNotMatch(html, /<code>user\.disabled<\/code>/);

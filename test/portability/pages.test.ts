@@ -68,6 +68,13 @@ for (const dialect of DIALECTS) {
       const short = await browser.post('/account/data/export', { passphrase: 'short', passphraseConfirm: 'short' });
       assert.equal(short.status, 400);
       assert.match(short.html, /id="f-passphrase-error"[^>]*>Must be at least 8 characters\./);
+      // Sent twice, a passphrase is refused rather than read as "export without secrets".
+      const twice = await browser.request('POST', '/account/data/export', {
+        body: new URLSearchParams([['_csrf', browser.csrf], ['passphrase', PASSPHRASE], ['passphrase', PASSPHRASE], ['passphraseConfirm', PASSPHRASE]]).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      assert.equal(twice.status, 400);
+      assert.equal(twice.headers.get('content-disposition'), null);
     });
 
     it('imports an uploaded file with its passphrase and shows the report', async () => {
@@ -117,6 +124,19 @@ for (const dialect of DIALECTS) {
       const none = await browser.postMultipart('/account/data/import', new FormData());
       assert.equal(none.status, 400);
       assert.match(none.html, /Choose an export file\./);
+      // A form that is not ours: the file under another name, two files, a field given twice.
+      const elsewhere = new FormData();
+      elsewhere.append('upload', new Blob(['{}'], { type: 'application/json' }), 'x.json');
+      assert.equal((await browser.postMultipart('/account/data/import', elsewhere)).status, 400);
+      const two = upload('{}');
+      two.append('file', new Blob(['{}'], { type: 'application/json' }), 'y.json');
+      assert.equal((await browser.postMultipart('/account/data/import', two)).status, 400);
+      await browser.get('/account/data');
+      const twice = upload(JSON.stringify(sealed), { filePassphrase: PASSPHRASE });
+      twice.append('filePassphrase', PASSPHRASE);
+      const refused = await browser.postMultipart('/account/data/import', twice);
+      assert.equal(refused.status, 400);
+      assert.match(refused.html, /id="f-filePassphrase-error"[^>]*>Must be a string\./);
       assert.deepEqual(await counts(app.url, ada.token), before);
     });
 

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { invalid, type FieldErrors, type Message } from './errors.js';
 
+/** zod's expected types that have their own sentence ("Must be a list."), in both languages. */
+const TYPE_NAMES = new Set(['string', 'number', 'int', 'boolean', 'array', 'object', 'record', 'bigint']);
+
 function messageFor(issue: z.core.$ZodIssue): Message {
   // Schemas may name their own message as an i18n key.
   if (issue.message.startsWith('errors.')) {
@@ -12,7 +15,7 @@ function messageFor(issue: z.core.$ZodIssue): Message {
     case 'invalid_type':
       return issue.input === undefined || issue.input === null || issue.input === ''
         ? { key: 'errors.required' }
-        : { key: 'errors.invalid_type', params: { expected: issue.expected } };
+        : { key: TYPE_NAMES.has(issue.expected) ? `errors.type.${issue.expected}` : 'errors.invalid_value' };
     case 'too_small':
       if (issue.origin === 'string') {
         return Number(issue.minimum) <= 1 ? { key: 'errors.required' } : { key: 'errors.too_short', params: { min: Number(issue.minimum) } };

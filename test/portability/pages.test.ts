@@ -136,7 +136,7 @@ for (const dialect of DIALECTS) {
       twice.append('filePassphrase', PASSPHRASE);
       const refused = await browser.postMultipart('/account/data/import', twice);
       assert.equal(refused.status, 400);
-      assert.match(refused.html, /id="f-filePassphrase-error"[^>]*>Must be a string\./);
+      assert.match(refused.html, /id="f-filePassphrase-error"[^>]*>Must be text\./);
       assert.deepEqual(await counts(app.url, ada.token), before);
     });
 

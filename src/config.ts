@@ -36,8 +36,8 @@ const envSchema = z.object({
     .optional(),
   DATABASE_URL: z
     .string()
-    .default('sqlite:data/chime.db')
-    .refine((v) => /^sqlite:.+/.test(v) || /^mysql:\/\/.+/.test(v), {
+    .optional()
+    .refine((v) => v === undefined || /^sqlite:.+/.test(v) || /^mysql:\/\/.+/.test(v), {
       error: 'must look like sqlite:data/chime.db or mysql://user:pass@host:3306/db',
     }),
   DATA_DIR: z.string().default('data'),
@@ -141,7 +141,8 @@ export function parseConfig(env: Env): Config {
     host: e.HOST,
     baseUrl: e.BASE_URL,
     secureCookies: e.BASE_URL?.startsWith('https:') ?? false,
-    databaseUrl: e.DATABASE_URL,
+    // Unset: the embedded database inside DATA_DIR, so that moving the data folder moves everything.
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(e.DATA_DIR, 'chime.db')}`,
     dataDir: e.DATA_DIR,
     appSecret: e.APP_SECRET,
     trustProxy: e.TRUST_PROXY,

@@ -194,6 +194,11 @@ describe('parseConfig', () => {
     }
   });
 
+  it('keeps the embedded database in DATA_DIR unless DATABASE_URL says otherwise', () => {
+    assert.equal(parseConfig({ DATA_DIR: '/var/lib/chime' }).databaseUrl, 'sqlite:/var/lib/chime/chime.db');
+    assert.equal(parseConfig({ DATA_DIR: '/var/lib/chime', DATABASE_URL: 'sqlite:/srv/c.db' }).databaseUrl, 'sqlite:/srv/c.db');
+  });
+
   it('treats an empty value as unset', () => {
     const config = parseConfig({
       PORT: '',

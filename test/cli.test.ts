@@ -75,6 +75,10 @@ describe('the admin CLI', () => {
     assert.match(list.out, /root@example\.com\s+admin\s+active/);
     assert.match(list.out, /ada@example\.com\s+user\s+active/);
     assert.match(list.out, /2 user\(s\)/);
+    const db = createDb(env.DATABASE_URL!);
+    const verified = (await db.knex('users').select('email_verified_at').whereIn('email', ['root@example.com', 'ada@example.com'])) as { email_verified_at: unknown }[];
+    await db.close();
+    assert.ok(verified.length === 2 && verified.every((u) => u.email_verified_at !== null), 'the admin vouches for the addresses it types');
 
     // One entry per user made, none for the refused attempts; no actor user, "via cli", no password.
     const entries = await auditEntries('user.created');

@@ -13,7 +13,7 @@ import { createDispatcher } from '../../src/push/dispatcher.js';
 import { createHttpClient } from '../../src/lib/http.js';
 import { createLogger } from '../../src/lib/log.js';
 import { generateWebhookSecret } from '../../src/push/channels/webhook.js';
-import { benchDatabase, box, chunkOf, count, log, percentile, round, sleep, target, type BenchOptions, type ScenarioResult } from './helpers.js';
+import { box, chunkOf, count, log, percentile, round, sleep, target, type BenchOptions, type ScenarioResult } from './helpers.js';
 
 const REGISTRATIONS = 100;
 /** Hundreds of messages move each second: this long without a change means the rest are stuck. */
@@ -87,8 +87,8 @@ function countingLogger() {
 type Sent = { created_at: number | string; sent_at: number | string; attempts: number | string };
 
 export async function dispatcherScenario(o: BenchOptions, dialect: Dialect): Promise<ScenarioResult> {
-  const n = o.quick ? 1000 : 10_000;
-  const database = await benchDatabase(dialect);
+  const n = o.quick ? 500 : 10_000;
+  const database = await o.databases.take(dialect);
   const knex = database.db.knex;
   let offset = 0;
   const clock = { now: () => Date.now() + offset };

@@ -1,12 +1,11 @@
-// What every scenario of `npm run bench` shares: options, a fresh migrated database per run, seeding
-// (the same rows as scripts/bench-scheduler.ts: users, one template each, tasks with encrypted
-// variables, all due in 1 to 7 days), statistics, and the shape of a result.
+// What every scenario of `npm run bench` shares: options, seeding (the same rows as
+// scripts/bench-scheduler.ts: users, one template each, tasks with encrypted variables, all due in
+// 1 to 7 days), statistics, and the shape of a result. Databases are made in databases.ts.
 import os from 'node:os';
 import type { Knex } from 'knex';
-import { createDb, type Db, type Dialect } from '../../src/db/knex.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Dialect } from '../../src/db/knex.js';
 import { createSecretBox } from '../../src/db/secret-box.js';
-import { freshDatabaseUrl } from '../../test/helpers/db.js';
+import type { DatabaseStock } from './databases.js';
 
 export const SECRET = 'bench-secret-that-is-long-enough-0123456789';
 export const box = createSecretBox(SECRET);
@@ -27,7 +26,7 @@ export function parseArgs(argv: string[]): Map<string, string> {
   return out;
 }
 
-export const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+export const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))]!;
@@ -65,22 +64,9 @@ export type BenchOptions = {
   dialects: Dialect[];
   /** The site the tasks call and the webhook receiver (another process). */
   siteUrl: string;
+  /** Where a scenario gets its fresh, migrated database (made at the start of the run). */
+  databases: DatabaseStock;
 };
-
-/** A fresh, migrated database of the dialect; `drop()` closes the pool and removes it. */
-export async function benchDatabase(dialect: Dialect): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
-  const database = await freshDatabaseUrl(dialect);
-  const db = createDb(database.url);
-  await migrateToLatest(db);
-  return {
-    url: database.url,
-    db,
-    drop: async () => {
-      await db.close();
-      await database.drop();
-    },
-  };
-}
 
 // knex writes a SQLite multi-row insert as a compound SELECT, which SQLite caps at 500 terms.
 export const chunkOf = (knex: Knex) => (knex.client.config.client === 'better-sqlite3' ? 400 : 1000);

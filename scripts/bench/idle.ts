@@ -1,20 +1,27 @@
 // Scenario 3 — the naive baseline: N tasks as N node-cron timers in one process, against Chime's
 // scheduler process with N tasks in the database; nothing due, both idle. Both processes are
-// scripts/bench.ts under tsx (the same loader and start-up cost); the Chime one holds every service
-// of createServices, as main.ts does. All of them idle at the same time (one process per database
-// and the baseline): idling processes hardly compete. The figures are each process's own CPU time
-// and RSS, which other work on the machine hardly moves, so --quick lets the parent run scenarios 4
-// and 5 while they idle (startIdle, then measure alongside them); the full run idles alone.
+// scripts/bench/child.ts under tsx with the same modules loaded (the same loader and start-up cost);
+// the Chime one holds every service of createServices, as main.ts does. All of them idle at the same
+// time (one process per database and the baseline): idling processes hardly compete. The figures
+// are each process's own CPU time and RSS, which other work on the machine hardly moves, so --quick
+// starts them before the other scenarios and lets them idle while those run (startIdle, then
+// measure alongside); the full run idles alone.
 import type { Dialect } from '../../src/db/knex.js';
-import { benchDatabase, growTasks, log, round, seedTasks, seedUsers, sleep, target, type BenchOptions, type ScenarioResult } from './helpers.js';
+import { growTasks, log, round, seedTasks, seedUsers, sleep, target, type BenchOptions, type ScenarioResult } from './helpers.js';
 import { startChild, type Child, type Idle } from './processes.js';
 
-/** Seeds the databases and starts the processes; `measure()` waits out the warm-up, then the idle window. */
-export async function startIdle(o: BenchOptions): Promise<{ measure(overlapped: string | null): Promise<ScenarioResult[]> }> {
+/**
+ * Seeds the databases and starts the processes; `measure()` waits out the warm-up, then the idle
+ * window; `stop()` ends the processes and drops the databases (left to the end of a --quick run, so
+ * that no other scenario is measured while they shut down).
+ */
+export type IdleRun = { measure(overlapped: string | null): Promise<ScenarioResult[]>; stop(): Promise<void> };
+
+export async function startIdle(o: BenchOptions): Promise<IdleRun> {
   const tasks = o.quick ? 10_000 : 100_000;
   const seconds = o.quick ? 10 : 60;
   const warmUpMs = o.quick ? 3000 : 10_000;
-  const databases = await Promise.all(o.dialects.map((d) => benchDatabase(d)));
+  const databases = await Promise.all(o.dialects.map((d) => o.databases.take(d)));
   const children: Child[] = [];
   const cleanUp = async () => {
     await Promise.all(children.map((c) => c.ask({ do: 'stop' }).catch(() => undefined)));
@@ -22,19 +29,22 @@ export async function startIdle(o: BenchOptions): Promise<{ measure(overlapped: 
     for (const d of databases) await d.drop();
   };
   try {
-    for (const database of databases) {
-      const users = await seedUsers(database.db.knex, o.siteUrl, Math.max(1, tasks / 100));
-      await seedTasks(database.db.knex, users, 0, Math.min(tasks, 10_000));
-      await growTasks(database.db.knex, tasks);
-    }
+    // Side by side: SQLite's seeding keeps this process busy, MariaDB's the database server.
+    await Promise.all(
+      databases.map(async (database) => {
+        const users = await seedUsers(database.db.knex, o.siteUrl, Math.max(1, tasks / 100));
+        await seedTasks(database.db.knex, users, 0, Math.min(tasks, 10_000));
+        await growTasks(database.db.knex, tasks);
+      }),
+    );
     log(`idle: ${tasks} tasks seeded in ${o.dialects.join(' and ')}; starting ${tasks} node-cron timers and the scheduler process(es)`);
-    const started = await Promise.all([startChild('cron', [`--tasks=${tasks}`]), ...databases.map((d, i) => startChild('scheduler', [`--url=${d.url}`, `--instance=bench-idle-${i}`]))]);
+    const started = await Promise.all([startChild({ do: 'start', role: 'cron', tasks }), ...databases.map((d, i) => startChild({ do: 'start', role: 'scheduler', url: d.url, instance: `bench-idle-${i}` }))]);
     children.push(...started);
   } catch (err) {
     await cleanUp();
     throw err;
   }
-  return { measure: (overlapped) => measure(overlapped).finally(cleanUp) };
+  return { measure, stop: cleanUp };
 
   async function measure(overlapped: string | null): Promise<ScenarioResult[]> {
     // V8 tidies up after start-up (a few full collections some seconds in): not idling, so not measured.

@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import type { Knex } from 'knex';
 import type { Dialect } from '../../src/db/knex.js';
 import { startChime } from '../../test/helpers/process.js';
-import { benchDatabase, chunkOf, log, round, SECRET, seedTasks, type BenchOptions, type ScenarioResult } from './helpers.js';
+import { chunkOf, log, round, SECRET, seedTasks, type BenchOptions, type ScenarioResult } from './helpers.js';
 
 const TASKS = 1000;
 const CONNECTIONS = 10;
@@ -62,21 +62,38 @@ type Load = { p50Ms: number; p99Ms: number; reqPerSec: number; non2xx: number; e
 
 async function load(url: string, cookie: string, seconds: number): Promise<Load> {
   const headers = { cookie };
-  // Warm: views compiled, connections open, the JIT at work.
-  await autocannon({ url, headers, connections: CONNECTIONS, amount: 10 });
+  // Warm: views compiled, connections open, the JIT at work. A run of `amount` requests ends at its
+  // next sample, a second in by default: sampling often ends it when the requests are done.
+  await autocannon({ url, headers, connections: CONNECTIONS, amount: 10, sampleInt: 50 });
   const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds });
   return { p50Ms: r.latency.p50, p99Ms: r.latency.p99, reqPerSec: round(r.requests.average, 0), non2xx: r.non2xx, errors: r.errors };
 }
 
-export async function pagesScenario(o: BenchOptions, dialect: Dialect): Promise<ScenarioResult> {
-  const seconds = o.quick ? 3 : 10;
-  const database = await benchDatabase(dialect);
+export type PagesRun = { measure(): Promise<ScenarioResult>; stop(): Promise<void> };
+
+/**
+ * Starts the app on a fresh database and makes the user, its tasks and a run page: everything but
+ * the load. `measure()` loads the pages in turn; `stop()` ends the app and drops the database.
+ */
+export async function preparePages(o: BenchOptions, dialect: Dialect): Promise<PagesRun> {
+  const seconds = o.quick ? 2 : 10;
+  const database = await o.databases.take(dialect);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chime-bench-data-'));
-  const chime = await startChime(
-    { NODE_ENV: 'production', APP_SECRET: SECRET, DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info', BASE_URL: '' },
-    { lifetimeMs: 600_000 },
-  );
+  let chime: Awaited<ReturnType<typeof startChime>> | undefined;
+  const stop = async () => {
+    if (chime) {
+      chime.signal('SIGTERM');
+      await Promise.race([chime.exited, new Promise((r) => setTimeout(r, 5000))]);
+      await chime.kill();
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    await database.drop();
+  };
   try {
+    chime = await startChime(
+      { NODE_ENV: 'production', APP_SECRET: SECRET, DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info', BASE_URL: '' },
+      { lifetimeMs: 600_000 },
+    );
     const browser = new Browser(chime.url);
     await browser.send('GET', '/register');
     const email = 'pages@example.com';
@@ -90,10 +107,17 @@ export async function pagesScenario(o: BenchOptions, dialect: Dialect): Promise<
     const runPage = ran.location ?? '';
     if (!/^\/runs\/\d+$/.test(runPage)) throw new Error(`the manual run answered ${ran.status} ${runPage}`);
     await copyLastRuns(knex, userId, Number(runPage.split('/').pop()));
+    const appUrl = chime.url;
+    return { measure: () => measure(appUrl, browser.cookie, runPage), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 
+  async function measure(appUrl: string, cookie: string, runPage: string): Promise<ScenarioResult> {
     const results: Record<string, Load> = {};
     for (const [name, url] of [['/tasks', '/tasks'], ['run page', runPage], ['/healthz', '/healthz']] as const) {
-      results[name] = await load(chime.url + url, browser.cookie, seconds);
+      results[name] = await load(appUrl + url, cookie, seconds);
       if (results[name].non2xx || results[name].errors) log(`${dialect}: ${name}: ${results[name].non2xx} answers not 2xx, ${results[name].errors} errors`);
     }
     const figures: ScenarioResult['figures'] = {};
@@ -109,13 +133,20 @@ export async function pagesScenario(o: BenchOptions, dialect: Dialect): Promise<
       db: dialect,
       figures,
       targets: [],
-      notes: [`autocannon, ${CONNECTIONS} connections, ${seconds} s per page after 10 unmeasured requests; the user has ${TASKS} tasks (/tasks shows the first 50)`],
+      notes: [
+        `autocannon, ${CONNECTIONS} connections, ${seconds} s per page after 10 unmeasured requests; the user has ${TASKS} tasks (/tasks shows the first 50)`,
+        ...(o.quick ? ['--quick: the app started with the other processes, at the start of the run, and idled until its turn'] : []),
+      ],
     };
+  }
+}
+
+/** Scenario 5 on one database: prepared, measured, stopped. */
+export async function pagesScenario(o: BenchOptions, dialect: Dialect, prepared?: Promise<PagesRun>): Promise<ScenarioResult> {
+  const run = await (prepared ?? preparePages(o, dialect));
+  try {
+    return await run.measure();
   } finally {
-    chime.signal('SIGTERM');
-    await Promise.race([chime.exited, new Promise((r) => setTimeout(r, 5000))]);
-    await chime.kill();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    await database.drop();
+    await run.stop();
   }
 }

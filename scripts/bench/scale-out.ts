@@ -3,10 +3,10 @@
 // task with two runs for one slot is a claim that failed to be exclusive.
 import type { Knex } from 'knex';
 import { log, round, target, type BenchOptions, type ScenarioResult } from './helpers.js';
-import { runBurst, type BurstOutcome } from './burst.js';
+import { burstWarmUpMs, runBurst, type BurstOutcome } from './burst.js';
 
 export async function scaleOutScenario(o: BenchOptions, knex: Knex, databaseUrl: string, ids: number[], one: BurstOutcome): Promise<ScenarioResult> {
-  const two = await runBurst(knex, databaseUrl, ids, 2, o.quick ? 1000 : 5000);
+  const two = await runBurst(knex, databaseUrl, ids, 2, burstWarmUpMs(o));
   const speedUp = round(two.runsPerSec / one.runsPerSec);
   log(`mysql: two instances ${two.runsPerSec} runs/s vs one ${one.runsPerSec} (×${speedUp}); ${two.duplicates} slots ran twice; split ${JSON.stringify(two.perInstance)}`);
   return {

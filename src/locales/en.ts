@@ -653,7 +653,7 @@ const en = {
       bad_before: 'The page link is broken: {{error}}',
       none_yet: 'Nothing was pushed yet. Messages appear here as soon as a task sends one.',
       none_match: 'No message matches these filters.',
-      body: 'Message',
+      body: 'The message as sent',
       attempts_one: '{{count}} attempt',
       attempts_other: '{{count}} attempts',
       sent_at: 'sent {{time}}',

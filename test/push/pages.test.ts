@@ -345,7 +345,7 @@ for (const dialect of DIALECTS) {
       const titles = (html: string) => [...html.matchAll(/<p class="message-title"><strong>([^<]+)<\/strong>/g)].map((m) => m[1]);
       assert.equal(titles(first.html).length, 50);
       assert.equal(titles(first.html)[0], 'A message 54', 'newest first');
-      assert.match(first.html, /<details>\s*<summary>Message<\/summary>\s*<pre class="http">body of 54\nsecond line<\/pre>/);
+      assert.match(first.html, /<details>\s*<summary>The message as sent<\/summary>\s*<pre class="http">body of 54\nsecond line<\/pre>/);
       assert.match(first.html, /Queued<\/span>/);
       assert.match(first.html, /next attempt /);
       const older = /href="\/push\/history\?([^"]+)" rel="next"/.exec(first.html)?.[1]?.replaceAll('&amp;', '&');

@@ -134,7 +134,6 @@ async function seed(knex: Knex, dialect: Dialect, siteUrl: string, now: number):
   const variables = JSON.stringify([{ name: 'token', secret: true }]);
   await knex.batchInsert('templates', userIds.map((id) => ({ user_id: id, name: 'ping', public: 0, variables, steps, step_count: 1, created_at: now, updated_at: now })), chunk);
   const templateOf = new Map((await knex('templates').select('id', 'user_id')).map((r) => [Number(r.user_id), Number(r.id)]));
-  const persisted = box.encryptJson({});
   const schedules = [
     JSON.stringify({ type: 'daily', time: '08:00' }),
     JSON.stringify({ type: 'cron', expression: '*/30 * * * *', timezone: 'Asia/Shanghai' }),
@@ -153,7 +152,7 @@ async function seed(knex: Knex, dialect: Dialect, siteUrl: string, now: number):
         name: `task ${i}`,
         enabled: 1,
         variables_enc: box.encryptJson({ token: `secret-${i}` }),
-        persisted_enc: persisted,
+        persisted_enc: null, // as the app stores "nothing persisted yet"
         schedule: schedules[i % schedules.length]!,
         retry,
         push,

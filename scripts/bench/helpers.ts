@@ -97,7 +97,6 @@ const SCHEDULES = [
  */
 export async function seedTasks(knex: Knex, users: { userIds: number[]; templateOf: Map<number, number> }, from: number, to: number, now = Date.now()): Promise<void> {
   const chunk = chunkOf(knex);
-  const persisted = box.encryptJson({});
   const retry = JSON.stringify({ count: 8, intervalSeconds: null });
   const push = JSON.stringify({ enabled: true });
   const variables = Array.from({ length: 100 }, (_, i) => box.encryptJson({ token: `secret-${i}` }));
@@ -112,7 +111,7 @@ export async function seedTasks(knex: Knex, users: { userIds: number[]; template
         name: `task ${i}`,
         enabled: 1,
         variables_enc: variables[i % 100]!,
-        persisted_enc: persisted,
+        persisted_enc: null, // as the app stores "nothing persisted yet"
         schedule: SCHEDULES[i % SCHEDULES.length]!,
         retry,
         push,

@@ -132,9 +132,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function request(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
     const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const timer = new AbortController();
-    const timeout = setTimeout(() => timer.abort(), timeoutMs);
-    const signal = req.signal ? AbortSignal.any([timer.signal, req.signal]) : timer.signal;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    // The caller's signal (the run's deadline, shutdown) cancels the request too: through a listener,
+    // because AbortSignal.any costs ~20 µs of CPU per request in Node 20.
+    const cancel = () => controller.abort(req.signal?.reason);
+    if (req.signal?.aborted) cancel();
+    else req.signal?.addEventListener('abort', cancel, { once: true });
+    const signal = controller.signal;
     // What the error message needs to know when something fails.
     const at = { host: '', proxy: undefined as URL | undefined, readingBody: false };
     try {
@@ -199,7 +208,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         };
       }
     } catch (err) {
-      if (timer.signal.aborted) {
+      if (timedOut) {
         const what = at.readingBody ? `the response from ${at.host} did not finish` : `no response from ${at.host}`;
         throw new HttpError('timeout', `${what} within ${seconds(timeoutMs)}`, { cause: err });
       }
@@ -207,6 +216,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       throw explainNetworkError(err, at.host, at.proxy?.host);
     } finally {
       clearTimeout(timeout);
+      req.signal?.removeEventListener('abort', cancel);
     }
   }
 

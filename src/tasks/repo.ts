@@ -135,7 +135,8 @@ export function taskWriteToRow(t: TaskWrite, box: SecretBox): Partial<Row> {
   if (t.consecutiveFailures !== undefined) row.consecutive_failures = t.consecutiveFailures;
   if (t.failurePushed !== undefined) row.failure_pushed = t.failurePushed ? 1 : 0;
   if (t.variables !== undefined) row.variables_enc = box.encryptJson(t.variables);
-  if (t.persisted !== undefined) row.persisted_enc = box.encryptJson(t.persisted);
+  // Most tasks never persist a value: no ciphertext of {} to decrypt at every run.
+  if (t.persisted !== undefined) row.persisted_enc = Object.keys(t.persisted).length ? box.encryptJson(t.persisted) : null;
   if (t.schedule !== undefined) row.schedule = JSON.stringify(t.schedule);
   if (t.retry !== undefined) row.retry = JSON.stringify(t.retry);
   if (t.push !== undefined) row.push = JSON.stringify(t.push);

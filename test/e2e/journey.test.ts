@@ -114,9 +114,11 @@ for (const dialect of DIALECTS) {
         }
         const row = page.locator('.var-row').filter({ has: page.locator('input[value="cookie"]') });
         await row.getByLabel('Secret').check();
-        // The editor saves through htmx: no navigation, a swapped form.
+        // The editor saves through htmx, which then loads the saved template (HX-Redirect): wait for
+        // that page (its flash) rather than navigating over it.
         await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Save', exact: true }).click()]);
-        await page.goto(`${app.url}/templates/${templateId}/edit`);
+        await page.locator('p.flash', { hasText: 'Template saved.' }).waitFor();
+        assert.match(page.url(), new RegExp(`/templates/${templateId}/edit$`));
         assert.ok(await page.locator('.var-row').filter({ has: page.locator('input[value="cookie"]') }).getByLabel('Secret').isChecked(), 'the cookie stays secret');
       });
 
@@ -127,6 +129,8 @@ for (const dialect of DIALECTS) {
         await page.locator('input[name="scheduleType"][value="daily"]').check();
         await page.locator('input[name="dailyTime"]').fill('07:30');
         await page.locator('input[name="dailyTime"]').blur();
+        // The form starts at 08:00 with its preview shown: wait for the preview of the new time.
+        await page.locator('ol.preview li', { hasText: '7:30' }).first().waitFor();
         await page.locator('ol.preview li').nth(4).waitFor();
         assert.equal(await page.locator('ol.preview li').count(), 5, 'the next five runs are shown');
         assert.match((await page.locator('ol.preview').innerText()).split('\n')[0]!, /7:30/);

@@ -20,12 +20,12 @@ import { createDb, type Db, type Dialect } from '../src/db/knex.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { parseConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
-import { createSecretBox } from '../src/db/secret-box.js';
 import { createScheduler } from '../src/scheduler/scheduler.js';
 import { claimsRepo } from '../src/scheduler/claims.js';
 import { silentLogger } from '../src/lib/log.js';
 import { systemClock } from '../src/lib/clock.js';
 import { freshDatabaseUrl } from '../test/helpers/db.js';
+import { DAY, MB, SECRET, seedTasks, seedUsers } from './bench/helpers.js';
 
 /** `--name=value`, `--name value` or a bare `--flag`. */
 function parseArgs(argv: string[]): Map<string, string> {
@@ -56,9 +56,6 @@ const WARM_UP_SECONDS = opt('warm-up-seconds', 20, 5);
 /** Runs of an unmeasured first burst (other tasks than the measured ones). */
 const WARM_UP_RUNS = opt('warm-up-runs', 300, 100);
 const USERS = Math.max(1, Math.round(TASKS / 100));
-const SECRET = 'bench-secret-that-is-long-enough-0123456789';
-const DAY = 24 * 60 * 60 * 1000;
-const MB = 1024 * 1024;
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,48 +119,10 @@ async function startSite(): Promise<{ url: string; child: ChildProcess }> {
   return { url: `http://127.0.0.1:${chunk.toString().trim()}`, child };
 }
 
-/** Users, one template each, TASKS tasks with encrypted variables, all due in 1 to 7 days. */
-async function seed(knex: Knex, dialect: Dialect, siteUrl: string, now: number): Promise<void> {
-  // knex writes a SQLite multi-row insert as a compound SELECT, which SQLite caps at 500 terms.
-  const chunk = dialect === 'sqlite' ? 400 : 1000;
-  const box = createSecretBox(SECRET);
-  const users = Array.from({ length: USERS }, (_, i) => ({ email: `bench-${i}@example.com`, password_hash: 'x', timezone: i % 2 ? 'Europe/Berlin' : null, created_at: now, updated_at: now }));
-  await knex.batchInsert('users', users, chunk);
-  const userIds = (await knex('users').orderBy('id').pluck('id')).map(Number);
-  const steps = JSON.stringify([{ method: 'GET', url: `${siteUrl}/ping?token={{ token }}` }]);
-  const variables = JSON.stringify([{ name: 'token', secret: true }]);
-  await knex.batchInsert('templates', userIds.map((id) => ({ user_id: id, name: 'ping', public: 0, variables, steps, step_count: 1, created_at: now, updated_at: now })), chunk);
-  const templateOf = new Map((await knex('templates').select('id', 'user_id')).map((r) => [Number(r.user_id), Number(r.id)]));
-  const schedules = [
-    JSON.stringify({ type: 'daily', time: '08:00' }),
-    JSON.stringify({ type: 'cron', expression: '*/30 * * * *', timezone: 'Asia/Shanghai' }),
-    JSON.stringify({ type: 'interval', seconds: 3600 }),
-  ];
-  const retry = JSON.stringify({ count: 8, intervalSeconds: null });
-  const push = JSON.stringify({ enabled: true });
-  const BATCH = 5000;
-  for (let from = 0; from < TASKS; from += BATCH) {
-    const rows = [];
-    for (let i = from; i < Math.min(TASKS, from + BATCH); i++) {
-      const userId = userIds[i % userIds.length]!;
-      rows.push({
-        user_id: userId,
-        template_id: templateOf.get(userId)!,
-        name: `task ${i}`,
-        enabled: 1,
-        variables_enc: box.encryptJson({ token: `secret-${i}` }),
-        persisted_enc: null, // as the app stores "nothing persisted yet"
-        schedule: schedules[i % schedules.length]!,
-        retry,
-        push,
-        next_run_at: now + DAY + Math.floor(Math.random() * 6 * DAY),
-        next_trigger: 'auto',
-        created_at: now,
-        updated_at: now,
-      });
-    }
-    await knex.batchInsert('tasks', rows, chunk);
-  }
+/** Users, one template each, TASKS tasks with encrypted variables, all due in 1 to 7 days (the bench's seeding). */
+async function seed(knex: Knex, siteUrl: string, now: number): Promise<void> {
+  const users = await seedUsers(knex, siteUrl, USERS, now);
+  await seedTasks(knex, users, 0, TASKS, now);
 }
 
 /** Makes the tasks due at one slot, 1.5 s ahead, and waits until all their runs have ended; the slot. */
@@ -206,7 +165,7 @@ async function bench(dialect: Dialect, siteUrl: string) {
   try {
     await migrateToLatest(db);
     const seeding = Date.now();
-    await seed(db.knex, dialect, siteUrl, Date.now());
+    await seed(db.knex, siteUrl, Date.now());
     log(`${dialect}: ${TASKS} tasks seeded in ${Date.now() - seeding} ms`);
 
     const scheduler = await startSchedulerProcess(database.url);

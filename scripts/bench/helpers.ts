@@ -1,6 +1,6 @@
-// What every scenario of `npm run bench` shares: options, seeding (the same rows as
-// scripts/bench-scheduler.ts: users, one template each, tasks with encrypted variables, all due in
-// 1 to 7 days), statistics, and the shape of a result. Databases are made in databases.ts.
+// What every scenario of `npm run bench` (and scripts/bench-scheduler.ts) shares: options, seeding
+// (users, one template each, tasks with encrypted variables, all due in 1 to 7 days), statistics,
+// and the shape of a result. Databases are made in databases.ts.
 import os from 'node:os';
 import type { Knex } from 'knex';
 import type { Dialect } from '../../src/db/knex.js';

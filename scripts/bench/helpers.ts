@@ -153,7 +153,7 @@ export async function makeIdle(knex: Knex, ids: number[], now = Date.now()): Pro
   for (let i = 0; i < ids.length; i += 500) {
     await knex('tasks')
       .whereIn('id', ids.slice(i, i + 500))
-      .update({ next_run_at: now + DAY + Math.floor(Math.random() * 6 * DAY), running_since: null, running_run_id: null, next_trigger: 'auto' });
+      .update({ next_run_at: now + DAY + Math.floor(Math.random() * 6 * DAY), running_since: null, next_trigger: 'auto' });
   }
 }
 

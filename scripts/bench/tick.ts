@@ -49,7 +49,7 @@ async function unclaim(knex: Knex, won: { task: DueTask; runId: number }[]) {
   await knex.transaction(async (trx) => {
     await trx('task_runs').whereIn('id', won.map((w) => w.runId)).delete();
     for (const [slot, ids] of bySlot) {
-      await trx('tasks').whereIn('id', ids).update({ next_run_at: slot, running_since: null, running_run_id: null, claimed_slot_at: null });
+      await trx('tasks').whereIn('id', ids).update({ next_run_at: slot, running_since: null, claimed_slot_at: null });
     }
   });
 }

@@ -80,6 +80,8 @@ function mysqlKnex(databaseUrl: string, log?: DbLogger): Knex {
     connection: {
       host: url.hostname,
       port: url.port ? Number(url.port) : 3306,
+      // ?socket=/run/mysqld/mysqld.sock: a server on the same machine through its Unix socket.
+      ...(url.searchParams.get('socket') ? { socketPath: url.searchParams.get('socket')! } : {}),
       user: decodeURIComponent(url.username),
       password: decodeURIComponent(url.password),
       database: url.pathname.replace(/^\//, ''),

@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 export type SqliteStatement = {
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
 };
 
 /** The part of a better-sqlite3 connection the hot path uses (statements are cached: see knex.ts). */

@@ -15,7 +15,6 @@ import { maskOutcome } from './mask.js';
 import { runsRepo, type Run, type RunResult, type RunTrigger } from './repo.js';
 import type { RunOutcome } from './types.js';
 import { queueRunPush, runPushDecision, type FinishedRunFacts } from '../push/task-events.js';
-import { isSqlite } from '../db/sqlite-direct.js';
 import { quietFinisher } from './finish-direct.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Logger } from '../lib/log.js';
@@ -68,8 +67,8 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
   const runs = runsRepo(knex);
   const tasks = tasksRepo(knex, box);
   const claims = claimsRepo(knex);
-  /** SQLite: the hot path without knex (db/sqlite-direct.ts). */
-  const direct = isSqlite(knex);
+  /** The hot path without knex (finish-direct.ts) needs the knex instance, not a transaction. */
+  const direct = !knex.isTransaction;
   const finishQuietly = quietFinisher(knex, box);
 
   /** The task's time zone: its schedule's, else its owner's, else the site's. */
@@ -217,7 +216,7 @@ export function createRunsService({ knex, box, http, clock = systemClock, lease,
   }
 
   /**
-   * The SQLite hot path (see finish-direct.ts): records a run that pushes nothing on a task nobody
+   * The hot path (see finish-direct.ts): records a run that pushes nothing on a task nobody
    * edited meanwhile. False when that is not the case and nothing was written: the knex path follows.
    */
   async function recordQuietly(loaded: LoadedTask, claimed: ClaimedRun, result: RunResult, success: boolean, changes: TaskWrite, facts: FinishedRunFacts): Promise<boolean> {

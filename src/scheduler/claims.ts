@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Clock } from '../lib/clock.js';
 import type { RunTrigger } from '../runs/repo.js';
 import { inTransaction, isSqlite, withSqlite, type SqliteConnection } from '../db/sqlite-direct.js';
+import { execute, inMysqlTransaction, isMysql, withMysql, type MysqlConnection } from '../db/mysql-direct.js';
 
 export type DueTask = { id: number; version: number; userId: number; nextRunAt: number; nextTrigger: RunTrigger };
 
@@ -29,30 +30,33 @@ async function claimIn(trx: Knex.Transaction, task: DueTask, now: number, lease:
     lease_owner: lease.owner,
     lease_expires_at: now + lease.ms,
   });
-  await trx('tasks').where({ id: task.id }).update({ running_run_id: Number(runId) });
   return Number(runId);
 }
 
+// The claim written out once, so that both direct paths run the very same statements.
+const CLAIM_SQL = 'update `tasks` set `next_run_at` = null, `running_since` = ?, `claimed_slot_at` = ?, `version` = ? where `id` = ? and `version` = ? and `running_since` is null';
+const INSERT_RUN_SQL = "insert into `task_runs` (`task_id`, `user_id`, `trigger`, `status`, `started_at`, `lease_owner`, `lease_expires_at`) values (?, ?, ?, 'running', ?, ?, ?)";
+const claimValues = (task: DueTask, now: number) => [now, task.nextRunAt, task.version + 1, task.id, task.version];
+const runValues = (task: DueTask, now: number, lease: Lease) => [task.id, task.userId, task.nextTrigger, now, lease.owner, now + lease.ms];
+
 /** The same claim on SQLite, synchronously inside the caller's direct transaction (db/sqlite-direct.ts). */
 function claimDirect(db: SqliteConnection, task: DueTask, now: number, lease: Lease): number | null {
-  const changed = db
-    .prepare('update `tasks` set `next_run_at` = null, `running_since` = ?, `claimed_slot_at` = ?, `version` = ? where `id` = ? and `version` = ? and `running_since` is null')
-    .run(now, task.nextRunAt, task.version + 1, task.id, task.version).changes;
-  if (changed !== 1) return null;
-  const runId = Number(
-    db
-      .prepare("insert into `task_runs` (`task_id`, `user_id`, `trigger`, `status`, `started_at`, `lease_owner`, `lease_expires_at`) values (?, ?, ?, 'running', ?, ?, ?)")
-      .run(task.id, task.userId, task.nextTrigger, now, lease.owner, now + lease.ms).lastInsertRowid,
-  );
-  db.prepare('update `tasks` set `running_run_id` = ? where `id` = ?').run(runId, task.id);
-  return runId;
+  if (db.prepare(CLAIM_SQL).run(...claimValues(task, now)).changes !== 1) return null;
+  return Number(db.prepare(INSERT_RUN_SQL).run(...runValues(task, now, lease)).lastInsertRowid);
+}
+
+/** The same claim on MySQL, as prepared statements inside the caller's direct transaction (db/mysql-direct.ts). */
+async function claimOnMysql(conn: MysqlConnection, task: DueTask, now: number, lease: Lease): Promise<number | null> {
+  if ((await execute(conn, CLAIM_SQL, claimValues(task, now))).affectedRows !== 1) return null;
+  return Number((await execute(conn, INSERT_RUN_SQL, runValues(task, now, lease))).insertId);
 }
 
 type Row = { id: number; version: number; user_id: number; next_run_at: number | string; next_trigger: string };
 
 export function claimsRepo(knex: Knex) {
-  /** SQLite: claims without knex in between (db/sqlite-direct.ts); not inside a caller's transaction. */
-  const direct = isSqlite(knex) && !knex.isTransaction;
+  /** Claims without knex in between (db/sqlite-direct.ts, db/mysql-direct.ts); not inside a caller's transaction. */
+  const sqliteDirect = isSqlite(knex) && !knex.isTransaction;
+  const mysqlDirect = isMysql(knex) && !knex.isTransaction;
   return {
     /**
      * Tasks due at `now`, earliest first: an index range on next_run_at, whatever the table's size.
@@ -95,13 +99,26 @@ export function claimsRepo(knex: Knex) {
     async claimAll(tasks: DueTask[], clock: Clock, lease: Lease): Promise<Claimed[]> {
       if (tasks.length === 0) return [];
       const inIdOrder = [...tasks].sort((a, b) => a.id - b.id);
-      if (direct) {
+      if (sqliteDirect) {
         return withSqlite(knex, (db) =>
           inTransaction(db, () => {
             const won: Claimed[] = [];
             for (const task of inIdOrder) {
               const startedAt = clock.now();
               const runId = claimDirect(db, task, startedAt, lease);
+              if (runId !== null) won.push({ task, runId, startedAt });
+            }
+            return won;
+          }),
+        );
+      }
+      if (mysqlDirect) {
+        return withMysql(knex, (conn) =>
+          inMysqlTransaction(conn, async () => {
+            const won: Claimed[] = [];
+            for (const task of inIdOrder) {
+              const startedAt = clock.now();
+              const runId = await claimOnMysql(conn, task, startedAt, lease);
               if (runId !== null) won.push({ task, runId, startedAt });
             }
             return won;
@@ -133,7 +150,6 @@ export function claimsRepo(knex: Knex) {
           lease_owner: lease.owner,
           lease_expires_at: now + lease.ms,
         });
-        await trx('tasks').where({ id: taskId }).update({ running_run_id: Number(runId) });
         return Number(runId);
       });
     },

@@ -112,8 +112,11 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         if (due.length >= room * 4) sleep = 0;
       }
       // Due tasks left unclaimed wait for a run to end (which wakes the loop), not for the clock.
-      const earliest = await o.claims.earliest(now);
-      if (earliest !== null) sleep = Math.min(sleep, earliest - o.clock.now());
+      // Not asked when the loop comes back at once or only when a run ends (the pool is full).
+      if (sleep > 0 && inFlight.size < o.concurrency) {
+        const earliest = await o.claims.earliest(now);
+        if (earliest !== null) sleep = Math.min(sleep, earliest - o.clock.now());
+      }
     } catch (err) {
       o.log.error({ err }, 'scheduler tick failed; trying again shortly');
     } finally {

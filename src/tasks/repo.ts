@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import type { SecretBox } from '../db/secret-box.js';
 import type { PushSettings, RandomDelay, Retry, Schedule } from './schema.js';
 import { isSqlite, rawRows, withSqlite } from '../db/sqlite-direct.js';
+import { execute, withMysql } from '../db/mysql-direct.js';
+import { batchByTurn } from '../lib/batch-by-turn.js';
 import { recipeFromColumns, type Recipe } from '../templates/repo.js';
 
 export type Task = {
@@ -27,7 +29,6 @@ export type Task = {
   /** What the next automatic run will be recorded as. */
   nextTrigger: 'auto' | 'retry';
   runningSince: number | null;
-  runningRunId: number | null;
   claimedSlotAt: number | null;
   version: number;
   consecutiveFailures: number;
@@ -61,7 +62,6 @@ type Row = {
   next_run_at: number | string | null;
   next_trigger: string;
   running_since: number | string | null;
-  running_run_id: number | null;
   claimed_slot_at: number | string | null;
   version: number;
   consecutive_failures: number;
@@ -106,7 +106,6 @@ export function taskFromRow(row: Row, box: SecretBox): Task {
     nextRunAt: num(row.next_run_at),
     nextTrigger: row.next_trigger === 'retry' ? 'retry' : 'auto',
     runningSince: num(row.running_since),
-    runningRunId: num(row.running_run_id),
     claimedSlotAt: num(row.claimed_slot_at),
     version: Number(row.version),
     consecutiveFailures: Number(row.consecutive_failures),
@@ -146,20 +145,20 @@ export function taskWriteToRow(t: TaskWrite, box: SecretBox): Partial<Row> {
 
 /**
  * What finishing a run writes on its task besides the run's changes: it is free for its next run,
- * and its counters move. `counters` are SQL expressions of the row's own columns, so that nothing
+ * and its counters move. `increments` are columns that go up by one in SQL, so that nothing
  * read before the run is written back stale.
  */
-export function runCompletionColumns(outcome: { runId: number; success: boolean; finishedAt: number }): { values: Partial<Row>; counters: Record<string, string> } {
-  const values: Partial<Row> = { last_run_id: outcome.runId, updated_at: outcome.finishedAt, running_since: null, running_run_id: null, claimed_slot_at: null };
-  const counters: Record<string, string> = { version: 'version + 1' };
+export function runCompletionColumns(outcome: { runId: number; success: boolean; finishedAt: number }): { values: Partial<Row>; increments: string[] } {
+  const values: Partial<Row> = { last_run_id: outcome.runId, updated_at: outcome.finishedAt, running_since: null, claimed_slot_at: null };
+  const increments = ['version'];
   if (outcome.success) {
-    counters.success_count = 'success_count + 1';
+    increments.push('success_count');
     values.last_success_at = outcome.finishedAt;
   } else {
-    counters.failure_count = 'failure_count + 1';
+    increments.push('failure_count');
     values.last_failure_at = outcome.finishedAt;
   }
-  return { values, counters };
+  return { values, increments };
 }
 
 /** What a run reads before it starts: the task, what it needs of its owner, and its template's recipe. */
@@ -172,8 +171,9 @@ export type TaskForRun = {
 };
 
 /**
- * One statement for all of it, by primary keys and the push settings' (user_id) key. Written out
- * rather than built, so that the SQLite hot path (sqlite-direct.ts) runs the very same text.
+ * One statement for all of it, by primary keys and the push settings' (user_id) key, for a list of
+ * task ids (taskForRunSql). Written out rather than built, so that knex (in a transaction) and the
+ * direct paths (sqlite-direct.ts, mysql-direct.ts) run the very same text.
  */
 export const TASK_FOR_RUN_SQL =
   'select `tasks`.*, `users`.`timezone` as `owner_timezone`, `users`.`email` as `owner_email`, `users`.`locale` as `owner_locale`, ' +
@@ -181,7 +181,10 @@ export const TASK_FOR_RUN_SQL =
   '`templates`.`steps` as `recipe_steps`, `templates`.`variables` as `recipe_variables`, `templates`.`log_template` as `recipe_log` ' +
   'from `tasks` join `templates` on `templates`.`id` = `tasks`.`template_id` ' +
   'left join `users` on `users`.`id` = `tasks`.`user_id` left join `push_settings` on `push_settings`.`user_id` = `tasks`.`user_id` ' +
-  'where `tasks`.`id` = ?';
+  'where `tasks`.`id` in ';
+
+/** TASK_FOR_RUN_SQL for `count` ids. */
+const taskForRunSql = (count: number) => `${TASK_FOR_RUN_SQL}(${new Array(count).fill('?').join(', ')})`;
 
 type TaskForRunRow = Row & {
   owner_timezone: string | null;
@@ -206,6 +209,11 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
   const table = () => knex<Row>('tasks');
   const toTask = (row: Row) => taskFromRow(row, box);
   const toRow = (t: TaskWrite) => taskWriteToRow(t, box);
+  const findForRunBatched = batchByTurn(async (ids: number[]) => {
+    const sql = taskForRunSql(ids.length);
+    const rows = (isSqlite(knex) ? await withSqlite(knex, (db) => db.prepare(sql).all(...ids)) : await withMysql(knex, (conn) => execute(conn, sql, ids))) as TaskForRunRow[];
+    return new Map(rows.map((row) => [Number(row.id), taskForRunFromRow(row, box)]));
+  });
 
   return {
     async insert(userId: number, templateId: number, t: TaskWrite, now: number): Promise<number> {
@@ -230,14 +238,16 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
       return row && toTask(row);
     },
 
-    /** What a run reads of its task (see TASK_FOR_RUN_SQL); the direct path on SQLite when not in a transaction. */
+    /**
+     * What a run reads of its task (see TASK_FOR_RUN_SQL). Outside a transaction, the reads of one
+     * turn (a claimed batch of runs starting) are one statement, run without knex.
+     */
     async findForRun(id: number): Promise<TaskForRun | undefined> {
-      const row = (
-        isSqlite(knex) && !knex.isTransaction
-          ? await withSqlite(knex, (db) => db.prepare(TASK_FOR_RUN_SQL).get(id))
-          : (await rawRows(knex, TASK_FOR_RUN_SQL, [id]))[0]
-      ) as TaskForRunRow | undefined;
-      return row && taskForRunFromRow(row, box);
+      if (knex.isTransaction) {
+        const [row] = await rawRows(knex, taskForRunSql(1), [id]);
+        return row && taskForRunFromRow(row as TaskForRunRow, box);
+      }
+      return findForRunBatched(id);
     },
 
     async listForUser(userId: number, limit = 1000): Promise<Task[]> {
@@ -270,9 +280,9 @@ export function tasksRepo(knex: Knex, box: SecretBox) {
      * if the task is still at that version (nobody edited it since it was read); false otherwise.
      */
     async completeRun(id: number, outcome: { runId: number; success: boolean; finishedAt: number; changes: TaskWrite; expectedVersion?: number }): Promise<boolean> {
-      const { values, counters } = runCompletionColumns(outcome);
+      const { values, increments } = runCompletionColumns(outcome);
       const row: Record<string, unknown> = { ...toRow(outcome.changes), ...values };
-      for (const [column, expression] of Object.entries(counters)) row[column] = knex.raw(expression);
+      for (const column of increments) row[column] = knex.raw('?? + 1', [column]);
       const query = table().where({ id });
       if (outcome.expectedVersion !== undefined) query.andWhere({ version: outcome.expectedVersion });
       return (await query.update(row)) === 1;

@@ -91,6 +91,6 @@ export async function startSite(): Promise<Site> {
 
 /** Tasks earlier tests left behind must not run in the next one: no next run, no run under way. */
 export async function quiet(knex: Knex) {
-  await knex('tasks').update({ next_run_at: null, running_since: null, running_run_id: null, claimed_slot_at: null });
+  await knex('tasks').update({ next_run_at: null, running_since: null, claimed_slot_at: null });
   await knex('task_runs').where({ status: 'running' }).update({ status: 'failure', lease_owner: null, lease_expires_at: null });
 }

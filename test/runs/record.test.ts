@@ -49,8 +49,8 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([run!.id, run!.status, run!.started_at, run!.lease_owner], [claimed.runId, 'success', claimed.startedAt, null]);
       const task = (await findTask(knex(), taskId))!;
       assert.deepEqual(
-        [task.runningSince, task.runningRunId, task.lastRunId, task.successCount, task.nextRunAt, task.version],
-        [null, null, claimed.runId, 1, run!.finished_at! + HOUR, claimed.task.version + 2],
+        [task.runningSince, task.lastRunId, task.successCount, task.nextRunAt, task.version],
+        [null, claimed.runId, 1, run!.finished_at! + HOUR, claimed.task.version + 2],
       );
     });
 

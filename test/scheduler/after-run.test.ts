@@ -34,7 +34,6 @@ function task(over: Partial<Task> = {}): Task {
     nextRunAt: null,
     nextTrigger: 'auto',
     runningSince: at('2026-03-02T08:00:00.200Z'),
-    runningRunId: 10,
     claimedSlotAt: at('2026-03-02T08:00:00Z'),
     version: 3,
     consecutiveFailures: 0,

@@ -33,7 +33,7 @@ async function claimIn(trx: Knex.Transaction, task: DueTask, now: number, lease:
   return Number(runId);
 }
 
-// The claim written out once, so that both direct paths run the very same statements.
+// The claim written out once, so that the direct paths run the very same statements.
 const CLAIM_SQL = 'update `tasks` set `next_run_at` = null, `running_since` = ?, `claimed_slot_at` = ?, `version` = ? where `id` = ? and `version` = ? and `running_since` is null';
 const INSERT_RUN_SQL = "insert into `task_runs` (`task_id`, `user_id`, `trigger`, `status`, `started_at`, `lease_owner`, `lease_expires_at`) values (?, ?, ?, 'running', ?, ?, ?)";
 const claimValues = (task: DueTask, now: number) => [now, task.nextRunAt, task.version + 1, task.id, task.version];
@@ -45,10 +45,30 @@ function claimDirect(db: SqliteConnection, task: DueTask, now: number, lease: Le
   return Number(db.prepare(INSERT_RUN_SQL).run(...runValues(task, now, lease)).lastInsertRowid);
 }
 
-/** The same claim on MySQL, as prepared statements inside the caller's direct transaction (db/mysql-direct.ts). */
-async function claimOnMysql(conn: MysqlConnection, task: DueTask, now: number, lease: Lease): Promise<number | null> {
-  if ((await execute(conn, CLAIM_SQL, claimValues(task, now))).affectedRows !== 1) return null;
-  return Number((await execute(conn, INSERT_RUN_SQL, runValues(task, now, lease))).insertId);
+const placeholders = (n: number) => new Array(n).fill('?').join(', ');
+
+/**
+ * The same claims on MySQL for a whole batch (in id order) in four statements, inside the caller's
+ * direct transaction (db/mysql-direct.ts): every statement is a round trip. The rows are locked first
+ * — in id order, as every instance locks them, so two instances wait for each other instead of
+ * deadlocking — and the compare-and-set on (id, version) is decided on what is locked: the loser of a
+ * race sees the winner's committed claim (running_since set) and leaves the task out.
+ */
+async function claimBatchOnMysql(conn: MysqlConnection, tasks: DueTask[], now: number, lease: Lease): Promise<Claimed[]> {
+  const ids = tasks.map((t) => t.id);
+  const free = await execute<{ id: number; version: number }[]>(conn, `select \`id\`, \`version\` from \`tasks\` where \`id\` in (${placeholders(ids.length)}) and \`running_since\` is null for update`, ids);
+  const versions = new Map(free.map((r) => [Number(r.id), Number(r.version)]));
+  const won = tasks.filter((t) => versions.get(t.id) === t.version);
+  if (won.length === 0) return [];
+  const wonIds = won.map((t) => t.id);
+  // The slot claimed is the next_run_at the version check vouched for (assigned before it is cleared).
+  await execute(conn, `update \`tasks\` set \`claimed_slot_at\` = \`next_run_at\`, \`next_run_at\` = null, \`running_since\` = ?, \`version\` = \`version\` + 1 where \`id\` in (${placeholders(won.length)})`, [now, ...wonIds]);
+  const rowSql = "(?, ?, ?, 'running', ?, ?, ?)";
+  const { insertId } = await execute(conn, INSERT_RUN_SQL.replace(rowSql, won.map(() => rowSql).join(', ')), won.flatMap((t) => runValues(t, now, lease)));
+  // New ids are at least the first one; a locked task has no other run under way than ours.
+  const runs = await execute<{ id: number; task_id: number }[]>(conn, `select \`id\`, \`task_id\` from \`task_runs\` where \`id\` >= ? and \`task_id\` in (${placeholders(won.length)}) and \`status\` = 'running'`, [insertId, ...wonIds]);
+  const runIdOf = new Map(runs.map((r) => [Number(r.task_id), Number(r.id)]));
+  return won.map((task) => ({ task, runId: runIdOf.get(task.id)!, startedAt: now }));
 }
 
 type Row = { id: number; version: number; user_id: number; next_run_at: number | string; next_trigger: string };
@@ -94,7 +114,7 @@ export function claimsRepo(knex: Knex) {
      * so of several instances exactly one still wins each slot, but a burst of due tasks costs one
      * commit instead of one per task. Claimed in id order, so that instances claiming overlapping
      * batches lock the rows in the same order (MySQL) and wait for each other instead of
-     * deadlocking. Each run starts at its own claim's time. The slots won; the others are left out.
+     * deadlocking. Each run starts at its own claim's time (on MySQL, the batch's). The slots won; the others are left out.
      */
     async claimAll(tasks: DueTask[], clock: Clock, lease: Lease): Promise<Claimed[]> {
       if (tasks.length === 0) return [];
@@ -113,17 +133,7 @@ export function claimsRepo(knex: Knex) {
         );
       }
       if (mysqlDirect) {
-        return withMysql(knex, (conn) =>
-          inMysqlTransaction(conn, async () => {
-            const won: Claimed[] = [];
-            for (const task of inIdOrder) {
-              const startedAt = clock.now();
-              const runId = await claimOnMysql(conn, task, startedAt, lease);
-              if (runId !== null) won.push({ task, runId, startedAt });
-            }
-            return won;
-          }),
-        );
+        return withMysql(knex, (conn) => inMysqlTransaction(conn, () => claimBatchOnMysql(conn, inIdOrder, clock.now(), lease)));
       }
       return knex.transaction(async (trx) => {
         const won: Claimed[] = [];

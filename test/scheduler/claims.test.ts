@@ -117,8 +117,10 @@ for (const dialect of DIALECTS) {
 
       let tick = now;
       const won = await claims().claimAll(due, { now: () => ++tick }, LEASE);
-      // The clock is read at each claim, the lost one's (now + 2) included.
-      assert.deepEqual(won.map((c) => [c.task.id, c.startedAt]), [[ids[0], now + 1], [ids[2], now + 3]], 'each run starts at its own claim');
+      // SQLite reads the clock at each claim, the lost one's (now + 2) included; MySQL claims the
+      // batch with a few statements in all, at one time.
+      const starts = dialect === 'sqlite' ? [now + 1, now + 3] : [now + 1, now + 1];
+      assert.deepEqual(won.map((c) => [c.task.id, c.startedAt]), [[ids[0], starts[0]], [ids[2], starts[1]]], 'each run starts at its claim');
       const runs = (await runsOf(knex())).filter((r) => ids.includes(r.task_id));
       assert.deepEqual(
         runs.map((r) => [r.id, r.task_id, r.started_at, r.lease_owner]),

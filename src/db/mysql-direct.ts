@@ -2,8 +2,10 @@
 // costs ~150–200 µs of CPU in Node (building, compiling, the runner, a pool round trip each) and a
 // transaction two statements more; a run is a handful of statements, so knex alone held the
 // scheduler near 450 runs a second on two cores. Here a unit of work takes one connection from
-// knex's own pool (so the pool's size and health checks still apply) and runs prepared statements
-// on it: mysql2 keeps them per connection, so MariaDB parses each text once, not at every run.
+// knex's own pool (so the pool's size and health checks still apply) and sends its statements on it
+// as text with the values escaped by mysql2, as knex does. Not as server-side prepared statements:
+// the hot path's statements are for batches of varying size, so most texts would be prepared
+// (a round trip more) on each pooled connection for one or two uses.
 import type { Knex } from 'knex';
 import { bindable } from './sqlite-direct.js';
 
@@ -14,8 +16,7 @@ type Callback = (err: Error | null, result: unknown) => void;
 
 /** The part of a mysql2 connection (callback API, as knex holds it) the hot path uses. */
 export type MysqlConnection = {
-  execute(sql: string, values: unknown[], cb: Callback): void;
-  query(sql: string, cb: Callback): void;
+  query(sql: string, values: unknown[], cb: Callback): void;
 };
 
 export function isMysql(knex: Knex): boolean {
@@ -34,14 +35,12 @@ export async function withMysql<T>(knex: Knex, work: (conn: MysqlConnection) => 
   }
 }
 
-/** A prepared statement with its values; rows for a SELECT, a MysqlWrite for the others. */
+/** A statement with `?` for its values; rows for a SELECT, a MysqlWrite for the others. */
 export function execute<T = MysqlWrite>(conn: MysqlConnection, sql: string, values: readonly unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => conn.execute(sql, values.map(bindable), (err, result) => (err ? reject(err) : resolve(result as T))));
+  return new Promise((resolve, reject) => conn.query(sql, values.map(bindable), (err, result) => (err ? reject(err) : resolve(result as T))));
 }
 
-function plain(conn: MysqlConnection, sql: string): Promise<unknown> {
-  return new Promise((resolve, reject) => conn.query(sql, (err, result) => (err ? reject(err) : resolve(result))));
-}
+const plain = (conn: MysqlConnection, sql: string) => execute<unknown>(conn, sql, []);
 
 /** BEGIN … COMMIT around `work` on one connection; rolled back if it throws. */
 export async function inMysqlTransaction<T>(conn: MysqlConnection, work: () => Promise<T>): Promise<T> {

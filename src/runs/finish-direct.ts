@@ -5,11 +5,11 @@
 // SQLite: runs that finish in the same turn of the event loop are written in one transaction (group
 // commit: a commit costs more than both updates), each in its own savepoint, so that one run whose
 // task was edited is rolled back alone and the others still land.
-// MySQL: one UPDATE of both rows (a single statement is atomic on its own: no transaction, one round
-// trip). When its conditions do not hold, nothing is written and the knex path sorts out why.
+// MySQL: see finish-mysql.ts (one UPDATE of run and task rows for the runs ending together).
 import type { Knex } from 'knex';
 import { inTransaction, update, withSqlite, type SqliteConnection } from '../db/sqlite-direct.js';
-import { execute, isDeadlock, isMysql, withMysql } from '../db/mysql-direct.js';
+import { isMysql } from '../db/mysql-direct.js';
+import { mysqlFinisher } from './finish-mysql.js';
 import type { SecretBox } from '../db/secret-box.js';
 import { runCompletionColumns, taskWriteToRow, type TaskWrite } from '../tasks/repo.js';
 import { runFinishColumns, type RunResult } from './repo.js';
@@ -41,33 +41,9 @@ function finishOne(db: SqliteConnection, box: SecretBox, run: QuietRun): DirectF
   }
 }
 
-/** The run's end and its task's changes as one UPDATE of the two rows, on MySQL. */
-async function finishOnMysql(knex: Knex, box: SecretBox, run: QuietRun): Promise<DirectFinish> {
-  const runColumns = runFinishColumns(run.result);
-  const { values, increments } = runCompletionColumns({ runId: run.runId, success: run.success, finishedAt: run.result.finishedAt });
-  const taskColumns = { ...taskWriteToRow(run.changes, box), ...values };
-  const assignments = [
-    ...Object.keys(runColumns).map((c) => `r.\`${c}\` = ?`),
-    ...Object.keys(taskColumns).map((c) => `t.\`${c}\` = ?`),
-    ...increments.map((c) => `t.\`${c}\` = t.\`${c}\` + 1`),
-  ];
-  const sql = `update \`task_runs\` r join \`tasks\` t on t.\`id\` = r.\`task_id\` set ${assignments.join(', ')} where r.\`id\` = ? and r.\`status\` = 'running' and t.\`id\` = ? and t.\`version\` = ?`;
-  const bound = [...Object.values(runColumns), ...Object.values(taskColumns), run.runId, run.taskId, run.expectedVersion];
-  try {
-    // Both rows change (status, last_run_id) whenever both match, so two rows means written.
-    const { affectedRows } = await withMysql(knex, (conn) => execute(conn, sql, bound));
-    return affectedRows === 2 ? 'recorded' : 'stale';
-  } catch (err) {
-    // InnoDB rolled the statement back to break a deadlock (an edit or the reaper at the same
-    // moment): nothing was written, and the knex path, in a transaction of its own, does it.
-    if (isDeadlock(err)) return 'stale';
-    throw err;
-  }
-}
-
 /** Queues quiet runs and writes them (SQLite: each turn's worth in one transaction); answers each run's fate. */
 export function quietFinisher(knex: Knex, box: SecretBox) {
-  if (isMysql(knex)) return (run: QuietRun) => finishOnMysql(knex, box, run);
+  if (isMysql(knex)) return mysqlFinisher(knex, box);
   let batch: { run: QuietRun; done: (fate: DirectFinish) => void; failed: (err: unknown) => void }[] = [];
 
   async function flush() {

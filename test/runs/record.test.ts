@@ -128,6 +128,34 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('writes runs that end together with different outcomes, each with its own columns and counters', async () => {
+      const templateId = await seedTemplate(knex(), userId, 'http://127.0.0.1:9/');
+      const ids = [await seedTask(knex(), userId, templateId), await seedTask(knex(), userId, templateId), await seedTask(knex(), userId, templateId)];
+      const due = (await claimsRepo(knex()).due(Date.now() + 1000, 100)).filter((t) => ids.includes(t.id));
+      const claimed = new Map((await claimsRepo(knex()).claimAll(due, { now: () => Date.now() }, LEASE)).map((c) => [c.task.id, c]));
+      const finish = quietFinisher(knex(), testBox);
+      const now = Date.now();
+      const ok = { status: 'success' as const, finishedAt: now, durationMs: 5, log: 'fine', error: null, failedStep: null, steps: [] };
+      const failed = { status: 'failure' as const, finishedAt: now + 1, durationMs: 6, log: null, error: 'HTTP 500', failedStep: 0, steps: [] };
+      const fates = await Promise.all([
+        finish({ runId: claimed.get(ids[0]!)!.runId, taskId: ids[0]!, success: true, result: ok, changes: { nextRunAt: now + HOUR }, expectedVersion: claimed.get(ids[0]!)!.task.version + 1 }),
+        finish({ runId: claimed.get(ids[1]!)!.runId, taskId: ids[1]!, success: false, result: failed, changes: { nextRunAt: now + 60_000, nextTrigger: 'retry', consecutiveFailures: 1 }, expectedVersion: claimed.get(ids[1]!)!.task.version + 1 }),
+        finish({ runId: claimed.get(ids[2]!)!.runId, taskId: ids[2]!, success: true, result: { ...ok, log: 'also fine' }, changes: { nextRunAt: now + 2 * HOUR, persisted: { token: 'kept' } }, expectedVersion: claimed.get(ids[2]!)!.task.version + 1 }),
+      ]);
+      assert.deepEqual(fates, ['recorded', 'recorded', 'recorded']);
+      const runs = (await Promise.all(ids.map((id) => runsOf(knex(), id)))).map((r) => r[0]!);
+      assert.deepEqual(runs.map((r) => [r.status, r.error, r.lease_owner]), [['success', null, null], ['failure', 'HTTP 500', null], ['success', null, null]]);
+      const tasks = await Promise.all(ids.map((id) => findTask(knex(), id)));
+      assert.deepEqual(
+        tasks.map((t) => [t!.nextRunAt, t!.nextTrigger, t!.consecutiveFailures, t!.successCount, t!.failureCount, t!.runningSince, t!.persisted]),
+        [
+          [now + HOUR, 'auto', 0, 1, 0, null, {}],
+          [now + 60_000, 'retry', 1, 0, 1, null, {}],
+          [now + 2 * HOUR, 'auto', 0, 1, 0, null, { token: 'kept' }],
+        ],
+      );
+    });
+
     it('writes the runs whose task and run are as read, and nothing for one whose task moved on or whose run was reaped', async () => {
       const templateId = await seedTemplate(knex(), userId, 'http://127.0.0.1:9/');
       const ids = [await seedTask(knex(), userId, templateId), await seedTask(knex(), userId, templateId), await seedTask(knex(), userId, templateId)];

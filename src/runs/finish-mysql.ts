@@ -90,7 +90,12 @@ export function mysqlFinisher(knex: Knex, box: SecretBox): (run: QuietRun) => Pr
       const taken = waiting;
       waiting = [];
       const shapes = new Map<string, Waiting[]>();
-      for (const w of taken) shapes.set(shapeOf(w), [...(shapes.get(shapeOf(w)) ?? []), w]);
+      for (const w of taken) {
+        const shape = shapeOf(w);
+        const same = shapes.get(shape);
+        if (same) same.push(w);
+        else shapes.set(shape, [w]);
+      }
       const batches = [...shapes.values()].flatMap((all) => Array.from({ length: Math.ceil(all.length / MAX_BATCH) }, (_, i) => all.slice(i * MAX_BATCH, (i + 1) * MAX_BATCH)));
       await withMysql(knex, async (conn) => {
         for (const batch of batches) {

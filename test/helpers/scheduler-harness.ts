@@ -10,11 +10,14 @@ import type { TestDatabase } from './db.js';
 import { testConfig } from './app.js';
 import { startServer, type TestServer } from './http-servers.js';
 
-export type SchedulerUnderTest = { scheduler: Scheduler; claims: ClaimsRepo; calls: { due: number; claim: number }; owner: string };
+export type SchedulerUnderTest = { scheduler: Scheduler; claims: ClaimsRepo; calls: { due: number; claim: number; claimsAtOnce: number; mostClaimsAtOnce: number }; owner: string };
 
 let instances = 0;
 
-/** A started scheduler; `calls` counts the loop's looks at the table and its claim batches; `claimDelayMs` slows each batch down. */
+/**
+ * A started scheduler; `calls` counts the loop's looks at the table and its claim batches (and the
+ * most that were under way at once); `claimDelayMs` slows each batch down.
+ */
 export async function startScheduler(
   database: TestDatabase,
   options: Partial<Omit<SchedulerOptions, 'claims' | 'runs' | 'lease'>> & { leaseMs?: number; claimDelayMs?: number } = {},
@@ -24,7 +27,7 @@ export async function startScheduler(
   const config = testConfig(database.url, { ALLOW_PRIVATE_NETWORK: 'true' });
   const services = createServices({ config, db: database.db, instanceId: owner });
   const real = claimsRepo(database.db.knex);
-  const calls = { due: 0, claim: 0 };
+  const calls = { due: 0, claim: 0, claimsAtOnce: 0, mostClaimsAtOnce: 0 };
   const claims: ClaimsRepo = {
     ...real,
     due: (...args) => {
@@ -34,8 +37,13 @@ export async function startScheduler(
     // The loop claims what it picked in one batch: each batch counts as one claim.
     claimAll: async (...args) => {
       calls.claim++;
-      if (claimDelayMs) await new Promise((resolve) => setTimeout(resolve, claimDelayMs));
-      return real.claimAll(...args);
+      calls.mostClaimsAtOnce = Math.max(calls.mostClaimsAtOnce, ++calls.claimsAtOnce);
+      try {
+        if (claimDelayMs) await new Promise((resolve) => setTimeout(resolve, claimDelayMs));
+        return await real.claimAll(...args);
+      } finally {
+        calls.claimsAtOnce--;
+      }
     },
   };
   const scheduler = createScheduler({

@@ -156,6 +156,24 @@ for (const dialect of DIALECTS) {
       assert.ok(bobRun!.started_at - started < 1000, `bob waited ${bobRun!.started_at - started} ms, ada's 20 runs take 6 s`);
     });
 
+    it('works through a backlog from one read of the table, claiming alongside a slow claim, each task once', async (t) => {
+      // Runs of different lengths end at different times, so room comes free while a claim waits.
+      const lengths = [await template(ada, '/ok'), await template(ada, '/slow/50/backlog'), await template(ada, '/slow/100/backlog'), await template(ada, '/slow/150/backlog')];
+      const now = Date.now();
+      const ids: number[] = [];
+      for (let i = 0; i < 24; i++) ids.push(await seedTask(knex(), ada, lengths[i % 4]!, { nextRunAt: now - 1000 + i }));
+      const s = await scheduler(t, { concurrency: 4, claimDelayMs: 100 });
+      const runs = await eventually(async () => {
+        const all = finished(await runsOf(knex())).filter((r) => ids.includes(r.task_id));
+        return all.length >= ids.length && all;
+      }, 10 * SEC, 'every run');
+      assert.deepEqual([...new Set(runs.map((r) => r.task_id))].sort((a, b) => a - b), ids, 'each task once');
+      assert.equal(runs.length, ids.length);
+      assert.ok(s.calls.claim >= 6, `${s.calls.claim} claims for 24 tasks four at a time`);
+      assert.ok(s.calls.due * 2 <= s.calls.claim, `read the table ${s.calls.due} times for ${s.calls.claim} claims`);
+      assert.equal(s.calls.mostClaimsAtOnce, 2, `a second claim goes on while one waits, never more (${s.calls.claim} claims)`);
+    });
+
     it('does not spin while a user at their cap has more due tasks', async (t) => {
       const slow = await template(ada, '/slow/1500/ada');
       for (let i = 0; i < 3; i++) await seedTask(knex(), ada, slow, { nextRunAt: Date.now() - 1000 });

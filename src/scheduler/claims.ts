@@ -68,6 +68,7 @@ async function claimBatchOnMysql(conn: MysqlConnection, tasks: DueTask[], now: n
   // New ids are at least the first one; a locked task has no other run under way than ours.
   const runs = await execute<{ id: number; task_id: number }[]>(conn, `select \`id\`, \`task_id\` from \`task_runs\` where \`id\` >= ? and \`task_id\` in (${placeholders(won.length)}) and \`status\` = 'running'`, [insertId, ...wonIds]);
   const runIdOf = new Map(runs.map((r) => [Number(r.task_id), Number(r.id)]));
+  if (runIdOf.size !== won.length) throw new Error(`claimed ${won.length} tasks but found ${runIdOf.size} new runs`); // rolls the claims back
   return won.map((task) => ({ task, runId: runIdOf.get(task.id)!, startedAt: now }));
 }
 

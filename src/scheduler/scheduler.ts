@@ -133,17 +133,18 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
           const wonIds = new Set(won.map((c) => c.task.id));
           for (const task of picked) if (!wonIds.has(task.id)) countUser(task.userId, -1);
           for (const { task, runId, startedAt } of won) launch(task, runId, startedAt);
+          schedule(0); // the tasks lost left room (the timer fires after the clean-up below)
         },
         (err) => {
           for (const task of picked) countUser(task.userId, -1);
           readAhead = [];
           o.log.error({ err }, 'claiming due tasks failed; trying again shortly');
+          schedule(maxSleep); // not at once: a claim that keeps failing must not spin the loop
         },
       )
       .finally(() => {
         for (const task of picked) claimingIds.delete(task.id);
         claiming.delete(done);
-        schedule(0);
       });
     claiming.add(done);
   }

@@ -16,13 +16,13 @@ let instances = 0;
 
 /**
  * A started scheduler; `calls` counts the loop's looks at the table and its claim batches (and the
- * most that were under way at once); `claimDelayMs` slows each batch down.
+ * most that were under way at once); `claimDelayMs` slows each batch down; `claimsFail` makes each fail.
  */
 export async function startScheduler(
   database: TestDatabase,
-  options: Partial<Omit<SchedulerOptions, 'claims' | 'runs' | 'lease'>> & { leaseMs?: number; claimDelayMs?: number } = {},
+  options: Partial<Omit<SchedulerOptions, 'claims' | 'runs' | 'lease'>> & { leaseMs?: number; claimDelayMs?: number; claimsFail?: boolean } = {},
 ): Promise<SchedulerUnderTest> {
-  const { leaseMs, claimDelayMs, ...rest } = options;
+  const { leaseMs, claimDelayMs, claimsFail, ...rest } = options;
   const owner = `test-instance-${++instances}`;
   const config = testConfig(database.url, { ALLOW_PRIVATE_NETWORK: 'true' });
   const services = createServices({ config, db: database.db, instanceId: owner });
@@ -40,6 +40,7 @@ export async function startScheduler(
       calls.mostClaimsAtOnce = Math.max(calls.mostClaimsAtOnce, ++calls.claimsAtOnce);
       try {
         if (claimDelayMs) await new Promise((resolve) => setTimeout(resolve, claimDelayMs));
+        if (claimsFail) throw new Error('the claim failed');
         return await real.claimAll(...args);
       } finally {
         calls.claimsAtOnce--;

@@ -174,6 +174,14 @@ for (const dialect of DIALECTS) {
       assert.equal(s.calls.mostClaimsAtOnce, 2, `a second claim goes on while one waits, never more (${s.calls.claim} claims)`);
     });
 
+    it('does not spin while claims keep failing: it tries again within a second', async (t) => {
+      const quick = await template(ada, '/ok');
+      await seedTask(knex(), ada, quick, { nextRunAt: Date.now() - 1000 });
+      const s = await scheduler(t, { claimsFail: true });
+      await sleep(1500);
+      assert.ok(s.calls.claim >= 1 && s.calls.claim <= 3, `tried to claim ${s.calls.claim} times in 1.5 s`);
+    });
+
     it('does not spin while a user at their cap has more due tasks', async (t) => {
       const slow = await template(ada, '/slow/1500/ada');
       for (let i = 0; i < 3; i++) await seedTask(knex(), ada, slow, { nextRunAt: Date.now() - 1000 });

@@ -61,8 +61,15 @@ async function claimBatchOnMysql(conn: MysqlConnection, tasks: DueTask[], now: n
   const won = tasks.filter((t) => versions.get(t.id) === t.version);
   if (won.length === 0) return [];
   const wonIds = won.map((t) => t.id);
-  // The slot claimed is the next_run_at the version check vouched for (assigned before it is cleared).
-  await execute(conn, `update \`tasks\` set \`claimed_slot_at\` = \`next_run_at\`, \`next_run_at\` = null, \`running_since\` = ?, \`version\` = \`version\` + 1 where \`id\` in (${placeholders(won.length)})`, [now, ...wonIds]);
+  // The compare-and-set itself, on rows this transaction holds: all of them match. The slot claimed
+  // is the next_run_at the version vouches for (assigned before it is cleared).
+  const pairs = won.map(() => '(?, ?)').join(', ');
+  const claimed = await execute(
+    conn,
+    `update \`tasks\` set \`claimed_slot_at\` = \`next_run_at\`, \`next_run_at\` = null, \`running_since\` = ?, \`version\` = \`version\` + 1 where (\`id\`, \`version\`) in (${pairs}) and \`running_since\` is null`,
+    [now, ...won.flatMap((t) => [t.id, t.version])],
+  );
+  if (claimed.affectedRows !== won.length) throw new Error(`locked ${won.length} free tasks but claimed ${claimed.affectedRows}`); // rolls back
   const rowSql = "(?, ?, ?, 'running', ?, ?, ?)";
   const { insertId } = await execute(conn, INSERT_RUN_SQL.replace(rowSql, won.map(() => rowSql).join(', ')), won.flatMap((t) => runValues(t, now, lease)));
   // New ids are at least the first one; a locked task has no other run under way than ours.

@@ -63,11 +63,12 @@ async function claimBatchOnMysql(conn: MysqlConnection, tasks: DueTask[], now: n
   const wonIds = won.map((t) => t.id);
   // The compare-and-set itself, on rows this transaction holds: all of them match. The slot claimed
   // is the next_run_at the version vouches for (assigned before it is cleared).
-  const pairs = won.map(() => '(?, ?)').join(', ');
+  const versionOf = `case \`id\` ${won.map(() => 'when ? then ?').join(' ')} end`;
   const claimed = await execute(
     conn,
-    `update \`tasks\` set \`claimed_slot_at\` = \`next_run_at\`, \`next_run_at\` = null, \`running_since\` = ?, \`version\` = \`version\` + 1 where (\`id\`, \`version\`) in (${pairs}) and \`running_since\` is null`,
-    [now, ...won.flatMap((t) => [t.id, t.version])],
+    `update \`tasks\` set \`claimed_slot_at\` = \`next_run_at\`, \`next_run_at\` = null, \`running_since\` = ?, \`version\` = \`version\` + 1 ` +
+      `where \`id\` in (${placeholders(won.length)}) and \`version\` = ${versionOf} and \`running_since\` is null`,
+    [now, ...wonIds, ...won.flatMap((t) => [t.id, t.version])],
   );
   if (claimed.affectedRows !== won.length) throw new Error(`locked ${won.length} free tasks but claimed ${claimed.affectedRows}`); // rolls back
   const rowSql = "(?, ?, ?, 'running', ?, ?, ?)";

@@ -142,7 +142,7 @@ for (const dialect of DIALECTS) {
       const page = await ada.post('/push/test', bark());
       assert.equal(page.status, 200);
       assert.match(page.html, /Not sent:<\/strong> Bark: failed to get device token/);
-      assert.match(page.html, /<details>\s*<summary>What the service answered<\/summary>\s*<pre class="http">\{&#34;code&#34;:400/);
+      assert.match(page.html, /<details>\s*<summary>What the service answered<\/summary>\s*<pre class="http" tabindex="0">\{&#34;code&#34;:400/);
       const bad = await htmxPost(ada, '/push/test', bark({ 'config[serverUrl]': 'ftp://x' }));
       assert.equal(bad.status, 400, 'bad input on Test is shown like on save');
       assert.equal(bad.headers.get('hx-retarget'), '#push-form');
@@ -345,7 +345,7 @@ for (const dialect of DIALECTS) {
       const titles = (html: string) => [...html.matchAll(/<p class="message-title"><strong>([^<]+)<\/strong>/g)].map((m) => m[1]);
       assert.equal(titles(first.html).length, 50);
       assert.equal(titles(first.html)[0], 'A message 54', 'newest first');
-      assert.match(first.html, /<details>\s*<summary>The message as sent<\/summary>\s*<pre class="http">body of 54\nsecond line<\/pre>/);
+      assert.match(first.html, /<details>\s*<summary>The message as sent<\/summary>\s*<pre class="http" tabindex="0">body of 54\nsecond line<\/pre>/);
       assert.match(first.html, /Queued<\/span>/);
       assert.match(first.html, /next attempt /);
       const older = /href="\/push\/history\?([^"]+)" rel="next"/.exec(first.html)?.[1]?.replaceAll('&amp;', '&');

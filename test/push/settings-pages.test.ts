@@ -180,7 +180,7 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(fragment.html, /<html/, 'htmx gets the preview box alone');
       assert.match(fragment.html, /^<div id="template-preview"/);
       assert.match(fragment.html, /<strong>Oh no: Daily check-in<\/strong>/);
-      assert.match(fragment.html, /<pre class="http">step 2\/3 failed: HTTP 500 \(expected 200\) after 3<\/pre>/);
+      assert.match(fragment.html, /<pre class="http" tabindex="0">step 2\/3 failed: HTTP 500 \(expected 200\) after 3<\/pre>/);
 
       const broken = await htmxPost(gus.browser, '/push/settings/preview', { ...fields, titleTemplate: '{% if %}' });
       assert.match(broken.html, /class="field-error"><small>The template does not work: /);

@@ -18,14 +18,10 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import { createDb, type Db, type Dialect } from '../src/db/knex.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { parseConfig } from '../src/config.js';
-import { createServices } from '../src/services.js';
-import { createScheduler } from '../src/scheduler/scheduler.js';
-import { claimsRepo } from '../src/scheduler/claims.js';
-import { silentLogger } from '../src/lib/log.js';
-import { systemClock } from '../src/lib/clock.js';
 import { freshDatabaseUrl } from '../test/helpers/db.js';
-import { DAY, MB, SECRET, seedTasks, seedUsers } from './bench/helpers.js';
+import { DAY, seedTasks, seedUsers } from './bench/helpers.js';
+import { schedulerProcess } from './bench/scheduler-process.js';
+import type { BurstEnd, Idle, Ready, ToChild } from './bench/processes.js';
 
 /** `--name=value`, `--name value` or a bare `--flag`. */
 function parseArgs(argv: string[]): Map<string, string> {
@@ -60,53 +56,7 @@ const USERS = Math.max(1, Math.round(TASKS / 100));
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// ---- the scheduler process ----------------------------------------------------------------------
-
-type ToScheduler = { do: 'idle'; seconds: number } | { do: 'burst' } | { do: 'stop' };
-type FromScheduler = { ready: true; rssMb: number } | { idleCpuPct: number } | { burstRssMb: number; burstCpuMs: number };
-
-async function schedulerProcess(databaseUrl: string) {
-  const send = (m: FromScheduler) => process.send!(m);
-  const config = parseConfig({ APP_SECRET: SECRET, DATABASE_URL: databaseUrl, ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'silent', DEFAULT_TIMEZONE: 'UTC', WORKER_CONCURRENCY: String(CONCURRENCY) });
-  const db = createDb(databaseUrl);
-  const services = createServices({ config, db, instanceId: `bench-${process.pid}` });
-  const scheduler = createScheduler({
-    claims: claimsRepo(db.knex),
-    runs: services.runs,
-    clock: systemClock,
-    log: silentLogger,
-    concurrency: config.workerConcurrency,
-    perUserConcurrency: config.workerConcurrencyPerUser,
-    lease: services.lease,
-  });
-  const rssBefore = process.memoryUsage().rss;
-  await scheduler.start();
-  let sampler: NodeJS.Timeout | undefined;
-  let rss = 0;
-  let burstCpu0 = process.cpuUsage();
-  process.on('message', async (m: ToScheduler) => {
-    if (m.do === 'idle') {
-      const cpu0 = process.cpuUsage();
-      const wall0 = performance.now();
-      await sleep(m.seconds * 1000);
-      const cpu = process.cpuUsage(cpu0);
-      send({ idleCpuPct: ((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100 });
-    } else if (m.do === 'burst') {
-      rss = process.memoryUsage().rss;
-      burstCpu0 = process.cpuUsage();
-      sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 25);
-    } else {
-      clearInterval(sampler);
-      const cpu = process.cpuUsage(burstCpu0);
-      await scheduler.stop(10_000);
-      send({ burstRssMb: rss / MB, burstCpuMs: (cpu.user + cpu.system) / 1000 });
-      await services.http.close();
-      await db.close();
-      process.disconnect();
-    }
-  });
-  send({ ready: true, rssMb: rssBefore / MB });
-}
+// ---- the scheduler process: scripts/bench/scheduler-process.ts (as `npm run bench` uses it) ----
 
 // ---- the driver ---------------------------------------------------------------------------------
 
@@ -149,13 +99,13 @@ async function startSchedulerProcess(databaseUrl: string) {
   // `node --cpu-prof …` profiles the scheduler process too (NODE_OPTIONS may not carry --cpu-prof).
   const profiling = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
   const child = fork(new URL(import.meta.url), ['--scheduler-process', `--url=${databaseUrl}`, ...process.argv.slice(2)], { execArgv: ['--import', 'tsx', ...profiling], stdio: 'inherit' });
-  const next = () => once(child, 'message').then(([m]) => m as FromScheduler);
-  const ask = (m: ToScheduler) => {
+  const next = () => once(child, 'message').then(([m]) => m as unknown);
+  const ask = (m: ToChild) => {
     const answer = next();
     child.send(m);
     return answer;
   };
-  const ready = (await next()) as { rssMb: number };
+  const ready = (await next()) as Ready;
   return { child, ask, rssBeforeMb: ready.rssMb };
 }
 
@@ -180,12 +130,12 @@ async function bench(dialect: Dialect, siteUrl: string) {
     // V8 tidies up after start-up (full collections and background compiles for 10–20 s; measured: 1.7 %
     // of a core 10 s in, 0.5 % 30 s in): not idling, so not measured.
     await sleep(WARM_UP_SECONDS * 1000);
-    const { idleCpuPct } = (await scheduler.ask({ do: 'idle', seconds: IDLE_SECONDS })) as { idleCpuPct: number };
+    const { cpuPct: idleCpuPct } = (await scheduler.ask({ do: 'idle', seconds: IDLE_SECONDS })) as Idle;
 
     // The burst: DUE tasks (of as many users) get the same slot.
-    scheduler.child.send({ do: 'burst' } satisfies ToScheduler);
+    scheduler.child.send({ do: 'burst' } satisfies ToChild);
     const slot = await burst(db.knex, ids);
-    const { burstRssMb, burstCpuMs } = (await scheduler.ask({ do: 'stop' })) as { burstRssMb: number; burstCpuMs: number };
+    const { burstRssMb, burstCpuMs } = (await scheduler.ask({ do: 'stop' })) as BurstEnd;
     await once(scheduler.child, 'exit');
 
     const runs = (await db.knex('task_runs').select('started_at', 'finished_at', 'status').whereIn('task_id', ids)) as { started_at: number | string; finished_at: number | string; status: string }[];
@@ -214,7 +164,7 @@ async function bench(dialect: Dialect, siteUrl: string) {
 }
 
 if (args.has('scheduler-process')) {
-  await schedulerProcess(args.get('url')!);
+  await schedulerProcess(args.get('url')!, `bench-${process.pid}`, CONCURRENCY);
 } else {
   const chosen = args.get('db');
   const dialects: Dialect[] = chosen ? [chosen as Dialect] : process.env.TEST_MYSQL_URL ? ['sqlite', 'mysql'] : ['sqlite'];

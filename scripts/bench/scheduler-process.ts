@@ -10,9 +10,12 @@ import { systemClock } from '../../src/lib/clock.js';
 import { MB, SECRET } from './helpers.js';
 import { idleFor, type BurstEnd, type Idle, type Ready, type ToChild } from './processes.js';
 
-export async function schedulerProcess(databaseUrl: string, instanceId: string) {
+/** `concurrency`: WORKER_CONCURRENCY, when not the default. */
+export async function schedulerProcess(databaseUrl: string, instanceId: string, concurrency?: number) {
   const send = (m: Ready | Idle | BurstEnd) => process.send!(m);
-  const config = parseConfig({ APP_SECRET: SECRET, DATABASE_URL: databaseUrl, ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'silent', DEFAULT_TIMEZONE: 'UTC' });
+  const env: Record<string, string> = { APP_SECRET: SECRET, DATABASE_URL: databaseUrl, ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'silent', DEFAULT_TIMEZONE: 'UTC' };
+  if (concurrency !== undefined) env.WORKER_CONCURRENCY = String(concurrency);
+  const config = parseConfig(env);
   const db = createDb(databaseUrl);
   const services = createServices({ config, db, instanceId });
   let launched = 0;
